@@ -1,0 +1,3 @@
+"""WebSocket routes of every app (chat and council add theirs here)."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,104 @@
+"""Reads of the org chart: heads, chains of units, title holders, who may act for whom."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from directory.models import HEAD_MIN_RANK, Assignment, Delegation, OrgUnit, Person
+
+
+def person_for_user(user) -> Person | None:
+    """The person behind a signed-in user, or None (e.g. a bare superuser)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return Person.objects.filter(user=user).first()
+
+
+def person_primary_post(person: Person) -> Assignment | None:
+    return (
+        person.assignments.select_related("unit", "position").filter(is_primary=True).first()
+    )
+
+
+def person_posts(person: Person) -> list[Assignment]:
+    """All posts of a person, primary first, then 兼務."""
+    return list(person.assignments.select_related("unit", "position").order_by("-is_primary", "id"))
+
+
+def unit_members(unit: OrgUnit) -> QuerySet[Assignment]:
+    """Active people posted to the unit (primary or concurrent), highest rank first."""
+    return (
+        Assignment.objects.filter(unit=unit, person__is_active=True)
+        .select_related("person", "person__user", "position")
+        .order_by("-position__rank", "-is_primary", "person_id")
+    )
+
+
+def unit_head(unit: OrgUnit) -> Person | None:
+    """The member with the highest rank at or above 係長, or None (a vacancy)."""
+    post = unit_members(unit).filter(position__rank__gte=HEAD_MIN_RANK).first()
+    return post.person if post else None
+
+
+def unit_ancestors(unit: OrgUnit) -> list[OrgUnit]:
+    """The unit and the units above it, nearest first (係, 課, 部)."""
+    chain: list[OrgUnit] = []
+    seen: set[int] = set()
+    current: OrgUnit | None = unit
+    while current is not None and current.pk not in seen:
+        chain.append(current)
+        seen.add(current.pk)
+        current = current.parent
+    return chain
+
+
+def unit_at_level(unit: OrgUnit, level: int) -> OrgUnit | None:
+    """The unit itself or its ancestor at ``level`` (e.g. the 課 of a 係), or None."""
+    return next((u for u in unit_ancestors(unit) if u.level == level), None)
+
+
+def person_unit_chain(person: Person) -> list[OrgUnit]:
+    """The chain of units above a person's primary post, nearest first; empty without a post."""
+    post = person_primary_post(person)
+    return unit_ancestors(post.unit) if post else []
+
+
+def persons_with_title(title: str) -> QuerySet[Person]:
+    """Active holders of a title wherever they sit (市長, 副市長), by rank then id."""
+    return (
+        Person.objects.filter(is_active=True, assignments__position__title=title)
+        .distinct()
+        .order_by("id")
+    )
+
+
+def delegations_active(at: datetime | None = None) -> QuerySet[Delegation]:
+    at = at or timezone.now()
+    return Delegation.objects.filter(
+        is_revoked=False,
+        start_at__lte=at,
+        end_at__gt=at,
+        principal__is_active=True,
+        deputy__is_active=True,
+    ).select_related("principal", "deputy")
+
+
+def principals_for_deputy(deputy: Person, at: datetime | None = None) -> list[Person]:
+    """The people the deputy may act for (代決) at ``at`` (default: now)."""
+    return [d.principal for d in delegations_active(at).filter(deputy=deputy)]
+
+
+def deputies_for(principal: Person, at: datetime | None = None) -> list[Person]:
+    return [d.deputy for d in delegations_active(at).filter(principal=principal)]
+
+
+def may_act_for(deputy: Person, principal: Person, at: datetime | None = None) -> bool:
+    return delegations_active(at).filter(deputy=deputy, principal=principal).exists()
+
+
+def person_is_absent(person: Person, at: datetime | None = None) -> bool:
+    at = at or timezone.now()
+    return person.absences.filter(Q(start_at__lte=at) & Q(end_at__gt=at)).exists()
