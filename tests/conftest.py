@@ -41,6 +41,12 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2's work factor is the point in production and pure waiting time in tests."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache():
     """Axes and throttles keep state in the cache: every test starts from an empty one."""
     from django.core.cache import cache
