@@ -1,0 +1,12 @@
+"""Directory endpoints under /api/v1/ (see CONTRACT.md "Authentication")."""
+
+from django.urls import path
+
+from directory.api.views import AuthTokenApi, MeApi
+
+app_name = "directory_api"
+
+urlpatterns = [
+    path("auth/token/", AuthTokenApi.as_view(), name="auth-token"),
+    path("me/", MeApi.as_view(), name="me"),
+]

@@ -1,0 +1,131 @@
+"""Sign-in services: the audit trail of sign-ins and lockouts, and API tokens.
+
+Signal receivers (``directory.receivers``), views and API views only call these functions. Every
+refusal uses one message whatever the reason (unknown user, wrong password, inactive account), so
+a response never tells whether a username exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import Token
+
+from audit import services as audit
+from audit.exceptions import KairanError, ValidationFailed
+
+# AuditEvent.actor_username and User.username hold 150 characters; a longer attempt is noise.
+USERNAME_AUDIT_MAX_LENGTH = 150
+
+INVALID_CREDENTIALS_MESSAGE = _("The username or password is not correct.")
+LOCKED_OUT_MESSAGE = _(
+    "This account is temporarily locked after repeated failed sign-ins. "
+    "Please try again later or contact the administrator."
+)
+
+
+class SignInRefused(ValidationFailed):
+    """Wrong credentials, unknown user or inactive account: deliberately indistinguishable."""
+
+    def __init__(self) -> None:
+        super().__init__(str(INVALID_CREDENTIALS_MESSAGE))
+
+
+class AccountLocked(KairanError):
+    """The username is locked by django-axes after repeated failures."""
+
+    status_code = 429
+
+    def __init__(self) -> None:
+        super().__init__(str(LOCKED_OUT_MESSAGE))
+
+
+def attempted_username(value: Any) -> str:
+    """The username as typed, safe to store: NUL characters removed, at most 150 characters."""
+    text = "" if value is None else str(value)
+    return text.replace("\x00", "")[:USERNAME_AUDIT_MAX_LENGTH]
+
+
+def is_locked_out(request: HttpRequest | None) -> bool:
+    """True when django-axes refused (or just locked) the sign-in attempt of this request."""
+    return bool(getattr(request, "axes_locked_out", False))
+
+
+def login_record(*, user: Any, request: HttpRequest | None, method: str = "session") -> None:
+    """Audit a successful sign-in (``auth.login``); ``method`` is "session" or "token"."""
+    audit.record(
+        action="auth.login", actor=user, target=user, details={"method": method}, request=request
+    )
+
+
+def logout_record(*, user: Any, request: HttpRequest | None) -> None:
+    """Audit a sign-out (``auth.logout``); ``user`` is None when the session had expired."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return
+    audit.record(action="auth.logout", actor=user, target=user, request=request)
+
+
+def login_failure_record(*, credentials: dict[str, Any], request: HttpRequest | None) -> None:
+    """Audit a failed sign-in (``auth.login_failed``) with the attempted username only."""
+    audit.record(
+        action="auth.login_failed",
+        actor=None,
+        details={"username": attempted_username(credentials.get("username"))},
+        request=request,
+    )
+
+
+def lockout_record(*, username: Any, request: HttpRequest | None) -> None:
+    """Audit that a username is locked out (``auth.locked_out``); sent on each refused attempt."""
+    audit.record(
+        action="auth.locked_out",
+        actor=None,
+        details={"username": attempted_username(username)},
+        request=request,
+    )
+
+
+def token_issue(*, request: HttpRequest, username: str, password: str) -> Token:
+    """Check the credentials and return the user's API token (created on first use).
+
+    ``request`` is Django's HttpRequest, which django-axes needs to count failures.
+    Raises AccountLocked (429) or SignInRefused (400).
+    """
+    user = authenticate(request=request, username=username, password=password)
+    if user is None:
+        if is_locked_out(request):
+            raise AccountLocked()
+        raise SignInRefused()
+    with transaction.atomic():
+        token, created = Token.objects.get_or_create(user=user)
+        # Never the key itself: the audit log is readable by auditors, the key is a credential.
+        audit.record(
+            action="auth.token_issued",
+            actor=user,
+            target=user,
+            details={"created": created},
+            request=request,
+        )
+    # The same signal as a browser sign-in, so last_login is updated, axes resets the failure
+    # count and the receiver records auth.login (method "token").
+    user_logged_in.send(sender=user.__class__, request=request, user=user, method="token")
+    return token
+
+
+@transaction.atomic
+def token_revoke(*, user: Any, request: HttpRequest | None) -> bool:
+    """Delete the user's API token; returns whether there was one. Audited either way."""
+    deleted, _details = Token.objects.filter(user=user).delete()
+    audit.record(
+        action="auth.token_revoked",
+        actor=user,
+        target=user,
+        details={"had_token": bool(deleted)},
+        request=request,
+    )
+    return bool(deleted)
