@@ -13,7 +13,7 @@ import os
 
 from directory.snapshot import DirectorySnapshot, PersonEntry, PostEntry, UnitEntry
 
-DEMO_PASSWORD = "kairan-demo-2026"  # documented in the README; for the demo only
+DEMO_PASSWORD = "kairan-demo-2026"  # noqa: S105  (documented in the README; demo only)
 SUFFIX = "dc=katano,dc=example"
 ORG_BASE = f"ou=org,{SUFFIX}"
 USER_BASE = f"ou=people,{SUFFIX}"
@@ -185,3 +185,59 @@ def demo_ldif(*, salt: bytes | None = None) -> str:
 
 if __name__ == "__main__":  # python -m directory.demo > tests/ldif/demo_city.ldif
     print(demo_ldif(salt=b"demo"), end="")
+
+
+AUDITORS_GROUP = "監査担当"
+
+
+def seed_demo_city(*, progress=None):
+    """Load the demo city as local accounts (idempotent); returns the sync summary.
+
+    Uses the same service as a directory sync, then adds the break-glass administrator and the
+    auditors group. Passwords are set only when an account is created.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group, Permission
+    from django.db import transaction
+
+    from audit.services import record
+    from directory.models import Person, Source
+    from directory.services import directory_apply_snapshot
+
+    snapshot = demo_snapshot()
+    with transaction.atomic():
+        summary = directory_apply_snapshot(
+            snapshot=snapshot,
+            source=Source.LOCAL,
+            progress=progress,
+            passwords={p.username: DEMO_PASSWORD for p in snapshot.people},
+        )
+        user_model = get_user_model()
+        admin, created = user_model.objects.get_or_create(
+            username=ADMIN_USERNAME, defaults={"is_staff": True, "is_superuser": True}
+        )
+        if created:
+            admin.set_password(DEMO_PASSWORD)
+            admin.save(update_fields=["password"])
+            Person.objects.create(
+                user=admin,
+                display_name="システム管理者",
+                kind=Person.Kind.ADMIN,
+                source=Source.LOCAL,
+            )
+            record(action="directory.admin_created", target=admin, details={"demo": True})
+        group, group_created = Group.objects.get_or_create(name=AUDITORS_GROUP)
+        if group_created:
+            group.permissions.add(
+                Permission.objects.get(codename="view_auditevent", content_type__app_label="audit")
+            )
+            record(action="directory.group_created", target=group, details={"demo": True})
+        auditor = user_model.objects.get(username=AUDITOR_USERNAME)
+        if not auditor.groups.filter(pk=group.pk).exists():
+            auditor.groups.add(group)
+            record(
+                action="directory.group_member_added",
+                target=group,
+                details={"username": AUDITOR_USERNAME},
+            )
+    return summary

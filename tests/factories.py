@@ -64,8 +64,10 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     is_primary = True
 
 
-def make_person(username: str, name: str, unit: OrgUnit | None, title: str = "主事", **kw) -> Person:
-    """A person with a local password (TEST_PASSWORD) and, when ``unit`` is given, a primary post."""
+def make_person(
+    username: str, name: str, unit: OrgUnit | None, title: str = "主事", **kw
+) -> Person:
+    """A person with the local password TEST_PASSWORD and, given a unit, a primary post there."""
     person = PersonFactory(user=UserFactory(username=username), display_name=name, **kw)
     if unit is not None:
         AssignmentFactory(person=person, unit=unit, position=PositionFactory(title=title))
