@@ -28,6 +28,7 @@ from directory.snapshot import DirectorySnapshot, PersonEntry, SyncSummary, Unit
 # A post needs a position; people without a title get this one (rank 0 until an administrator
 # changes it). Stored data, so deliberately not translated.
 DEFAULT_TITLE = "職員"
+TITLE_MAX_LENGTH = 100  # Position.title
 CHUNK = 500
 # How many usernames a warning about one unknown unit lists before "…".
 WARNING_SAMPLE = 5
@@ -90,7 +91,8 @@ def _unit_depths(entries: dict[str, UnitEntry], summary: SyncSummary) -> dict[st
     """Depth below the org base (1 = 部) of each unit key; unknown parents count as the base."""
     depths: dict[str, int] = {}
     for key in entries:
-        chain, current = [], key
+        chain: list[str] = []
+        current = key
         while current not in depths:
             if current in chain:  # a cycle: only possible in a hand-built snapshot
                 summary.warnings.append(_("Unit %(dn)s is its own ancestor.") % {"dn": current})
@@ -212,7 +214,7 @@ def _ensure_positions(
 
 
 def _title(title: str) -> str:
-    return (title.strip() or DEFAULT_TITLE)[: Position._meta.get_field("title").max_length]
+    return (title.strip() or DEFAULT_TITLE)[:TITLE_MAX_LENGTH]
 
 
 # --- People --------------------------------------------------------------------------------------
@@ -238,14 +240,13 @@ class _PeopleWriter:
         actor: Any,
         summary: SyncSummary,
         audit: list[EventSpec],
-        units: _UnitIndex,
         passwords: dict[str, str] | None,
     ) -> None:
         self.user_model = get_user_model()
         username_field = self.user_model._meta.get_field(self.user_model.USERNAME_FIELD)
-        self.max_username_length = username_field.max_length or 150
+        self.max_username_length = getattr(username_field, "max_length", None) or 150
         self.source, self.actor, self.summary, self.audit = source, actor, summary, audit
-        self.units = units
+        self.units = _UnitIndex.load(source)
         # Directory people never get a usable local password (CONTRACT: sign-in goes via LDAP).
         self.passwords = passwords if source != Source.DIRECTORY else None
         self.hashes: dict[str, str] = {}
@@ -257,7 +258,7 @@ class _PeopleWriter:
         self.posts: dict[int, list[Assignment]] = defaultdict(list)
         self.foreign_posts: dict[int, list[Assignment]] = defaultdict(list)
         self.positions: dict[str, Position] = {}
-        self.positions_by_id: dict[int, Position] = {}
+        self.titles: dict[int, str] = {}
         self.seen: set[int] = set()
         self.seen_usernames: set[str] = set()
         self.unresolved: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -300,9 +301,10 @@ class _PeopleWriter:
         for post in posts:
             target = self.posts if post.source == self.source else self.foreign_posts
             target[post.person_id].append(post)
+            self.titles[post.position_id] = post.position.title
         titles = {_title(p.title) for e in entries if not e.is_disabled for p in e.posts}
         self.positions = _ensure_positions(titles=titles, actor=self.actor, audit=self.audit)
-        self.positions_by_id = {p.pk: p for p in self.positions.values()}
+        self.titles.update({p.pk: p.title for p in self.positions.values()})
 
     # Applying ------------------------------------------------------------------------------------
 
@@ -313,9 +315,8 @@ class _PeopleWriter:
             if progress is not None:
                 progress(done, total)
         for (ref, reason), usernames in self.unresolved.items():
-            sample = ", ".join(usernames[:WARNING_SAMPLE]) + (
-                ", …" if len(usernames) > WARNING_SAMPLE else ""
-            )
+            sample = ", ".join(usernames[:WARNING_SAMPLE])
+            sample += ", …" if len(usernames) > WARNING_SAMPLE else ""
             message = (
                 _(
                     "Unit %(unit)s is ambiguous (several units have this name); posts of %(n)d "
@@ -386,15 +387,10 @@ class _PeopleWriter:
         return keys
 
     def _describe(self, keys: Iterable[PostKey]) -> list[dict[str, Any]]:
+        """Posts for the audit log, by name; ``keys`` hold loaded units and positions only."""
         return [
-            {
-                "unit": self.units.by_id[unit_id].name if unit_id in self.units.by_id else unit_id,
-                "title": self.positions_by_id[pos_id].title
-                if pos_id in self.positions_by_id
-                else pos_id,
-                "is_primary": primary,
-            }
-            for unit_id, pos_id, primary in sorted(keys, key=lambda k: (not k[2], k[0], k[1]))
+            {"unit": self.units.by_id[unit].name, "title": self.titles[pos], "is_primary": primary}
+            for unit, pos, primary in sorted(keys, key=lambda k: (not k[2], k[0], k[1]))
         ]
 
     def _person_fields(self, entry: PersonEntry) -> dict[str, Any]:
@@ -443,11 +439,9 @@ class _PeopleWriter:
         user_changes = self._user_changes(user, username)
         wanted = self._desired_posts(entry, person)
         current = self.posts.get(person.pk, [])
-        if set(wanted) != {(p.unit_id, p.position_id, p.is_primary) for p in current}:
-            changes["posts"] = [
-                self._describe((p.unit_id, p.position_id, p.is_primary) for p in current),
-                self._describe(wanted),
-            ]
+        had = [(p.unit_id, p.position_id, p.is_primary) for p in current]
+        if set(wanted) != set(had):
+            changes["posts"] = [self._describe(had), self._describe(wanted)]
             self.post_deletes.extend(p.pk for p in current)
             self.post_creates.extend(self._assignments(person, wanted))
         if not changes and not user_changes:
@@ -457,14 +451,8 @@ class _PeopleWriter:
         if user_changes:
             self.changed_users[user.pk] = user
         self.summary.people_updated += 1
-        self.audit.append(
-            _event(
-                "directory.person_updated",
-                self.actor,
-                person,
-                {"username": username, **changes, **user_changes},
-            )
-        )
+        details = {"username": username, **changes, **user_changes}
+        self.audit.append(_event("directory.person_updated", self.actor, person, details))
 
     def _user_changes(self, user: Any, username: str) -> dict[str, Any]:
         changes: dict[str, Any] = {}
@@ -509,14 +497,8 @@ class _PeopleWriter:
             self.user_fields.add("is_active")
             self.changed_users[user.pk] = user
         self.summary.people_deactivated += 1
-        self.audit.append(
-            _event(
-                "directory.person_deactivated",
-                self.actor,
-                person,
-                {"username": user.get_username(), "dn": person.dn},
-            )
-        )
+        details = {"username": user.get_username(), "dn": person.dn}
+        self.audit.append(_event("directory.person_deactivated", self.actor, person, details))
 
     def deactivate_missing(self) -> None:
         """Deactivate every loaded person of the source the entries did not mention."""
@@ -527,13 +509,9 @@ class _PeopleWriter:
     def _assignments(self, person: Person, keys: list[PostKey]) -> list[Assignment]:
         return [
             Assignment(
-                person=person,
-                unit_id=unit_id,
-                position_id=position_id,
-                is_primary=is_primary,
-                source=self.source,
+                person=person, unit_id=u, position_id=p, is_primary=primary, source=self.source
             )
-            for unit_id, position_id, is_primary in keys
+            for u, p, primary in keys
         ]
 
     # Writing -------------------------------------------------------------------------------------
@@ -559,20 +537,10 @@ class _PeopleWriter:
             Assignment.objects.filter(pk__in=chunk).delete()
         if self.post_creates:
             Assignment.objects.bulk_create(self.post_creates)
-        self.audit.extend(
-            _event(
-                "directory.person_created",
-                self.actor,
-                person,
-                {
-                    "username": entry.username,
-                    "display_name": person.display_name,
-                    "dn": person.dn,
-                    "posts": self._describe(keys),
-                },
-            )
-            for entry, _user, person, keys in self.new
-        )
+        for entry, _user, person, keys in self.new:
+            details: dict[str, Any] = {"username": entry.username, "dn": person.dn}
+            details |= {"display_name": person.display_name, "posts": self._describe(keys)}
+            self.audit.append(_event("directory.person_created", self.actor, person, details))
 
 
 # --- Public services -----------------------------------------------------------------------------
@@ -596,31 +564,26 @@ def directory_apply_snapshot(
     audit: list[EventSpec] = []
     _apply_units(entries=snapshot.units, source=source, actor=actor, summary=summary, audit=audit)
     writer = _PeopleWriter(
-        source=source,
-        actor=actor,
-        summary=summary,
-        audit=audit,
-        units=_UnitIndex.load(source),
-        passwords=passwords,
+        source=source, actor=actor, summary=summary, audit=audit, passwords=passwords
     )
     writer.load(snapshot.people, everyone=True)
     writer.apply(snapshot.people, progress=progress)
     writer.deactivate_missing()
     writer.flush()
-    counts = {k: v for k, v in dataclasses.asdict(summary).items() if k != "warnings"}
+    details = {
+        **dataclasses.asdict(summary),
+        "warnings": len(summary.warnings),
+        "changes": summary.changes,
+        "units_in_snapshot": len(snapshot.units),
+        "people_in_snapshot": len(snapshot.people),
+    }
     audit.append(
         EventSpec(
             action="directory.sync",
             actor=actor,
             target_type="directory",
             target_id=str(source),
-            details={
-                **counts,
-                "changes": summary.changes,
-                "warnings": len(summary.warnings),
-                "units_in_snapshot": len(snapshot.units),
-                "people_in_snapshot": len(snapshot.people),
-            },
+            details=details,
         )
     )
     record_many(audit)
@@ -636,15 +599,9 @@ def directory_upsert_person(
     Returns the person (deactivated if the entry is disabled), or None when the entry cannot be
     mapped, e.g. its username belongs to a local account.
     """
-    summary = SyncSummary()
     audit: list[EventSpec] = []
     writer = _PeopleWriter(
-        source=source,
-        actor=actor,
-        summary=summary,
-        audit=audit,
-        units=_UnitIndex.load(source),
-        passwords=None,
+        source=source, actor=actor, summary=SyncSummary(), audit=audit, passwords=None
     )
     writer.load([entry], everyone=False)
     writer.apply([entry])

@@ -14,6 +14,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import ldap3
@@ -156,17 +157,29 @@ def normalize_dn(dn: str) -> str:
     """
     if not dn or not dn.strip():
         return ""
+    return _normalize_dn(dn.strip())
+
+
+def _ava_key(attr: str, value: str) -> str:
+    return f"{attr.strip().lower()}={escape_rdn(value.strip()).lower()}"
+
+
+# A sync compares each DN several times; parsing dominated its profile before this cache.
+@lru_cache(maxsize=65536)
+def _normalize_dn(dn: str) -> str:
+    if not any(char in dn for char in '\\+"'):
+        # Nothing escaped or multi-valued: plain splitting gives what the full parse would.
+        return ",".join(_ava_key(*rdn.partition("=")[::2]) for rdn in dn.split(","))
     try:
         rdns = _rdns(dn)
     except LDAPException:
-        return dn.strip().lower()
+        return dn.lower()
     keys = []
     for rdn in rdns:
         parts = []
         for ava in _split_unescaped(rdn, "+"):
             attr, _sep, value = ava.partition("=")
-            value = _unescape_dn_value(value.strip()).strip()
-            parts.append(f"{attr.strip().lower()}={escape_rdn(value).lower()}")
+            parts.append(_ava_key(attr, _unescape_dn_value(value.strip())))
         keys.append("+".join(sorted(parts)))
     return ",".join(keys)
 

@@ -47,8 +47,7 @@ def test_directory_person_signs_in_through_django_authenticate(city, login_reque
         (a.unit.name, a.position.title, a.is_primary)
         for a in Assignment.objects.filter(person=person).select_related("unit", "position")
     }
-    # The mapping is the sync's, 兼務 included: no units yet, so a sync creates them first.
-    assert posts == set()
+    assert posts == set()  # no units before the first sync: posts come with it
     assert AuditEvent.objects.filter(
         action="directory.person_created", target_id=str(person.pk)
     ).exists()

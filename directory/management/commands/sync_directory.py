@@ -26,10 +26,12 @@ class _RawStream:
 
 
 class Command(BaseCommand):
-    help = _(
-        "Pull org units and people from the directory (KAIRAN_LDAP_*). Idempotent; people gone "
-        "from the directory are deactivated, never deleted."
-    )
+    @property
+    def help(self) -> str:  # translated when asked (argparse cannot take lazy strings)
+        return _(
+            "Pull org units and people from the directory (KAIRAN_LDAP_*). Idempotent; people "
+            "gone from the directory are deactivated, never deleted."
+        )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
