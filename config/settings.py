@@ -191,6 +191,7 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "directory.views.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "directory.auth.lockout_username"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = True
 

@@ -129,3 +129,17 @@ def token_revoke(*, user: Any, request: HttpRequest | None) -> bool:
         request=request,
     )
     return bool(deleted)
+
+
+def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
+    """The key django-axes counts failures under: the username trimmed and case-folded.
+
+    The directory matches usernames ignoring case and surrounding spaces, so "Tanaka " and
+    "tanaka" are one account and must share one failure count.
+    """
+    value: Any = None
+    if credentials:
+        value = credentials.get("username")
+    elif request is not None:
+        value = request.POST.get("username")
+    return attempted_username(value).strip().casefold()

@@ -99,3 +99,12 @@ def test_success_resets_the_failure_count(client, people):
     responses = _fail(client, "alice", 4)
 
     assert [r.status_code for r in responses] == [200] * 4
+
+
+def test_case_and_spacing_variants_share_one_failure_count(client, people):
+    # The directory treats "Alice " and "alice" as one account; so must the lockout.
+    for variant in ["alice", "ALICE", " Alice", "aLiCe ", "Alice"]:
+        client.post(LOGIN_URL, {"username": variant, "password": "wrong"})
+    refused = client.post(LOGIN_URL, {"username": "alice", "password": TEST_PASSWORD})
+    assert refused.status_code == 429
+    assert "_auth_user_id" not in client.session
