@@ -224,6 +224,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Static files come from the app itself (no CDN, no separate web server needed in the embedded
 # default); finders let tests and a fresh clone serve them before collectstatic.
 WHITENOISE_USE_FINDERS = True
