@@ -8,6 +8,7 @@ form one unbroken chain.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,8 +20,15 @@ from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.chain import GENESIS_HASH, event_hash
+from audit.chain import GENESIS_HASH, event_hash, json_safe, safe_text
 from audit.models import AuditChainHead, AuditEvent
+
+# What the audit app itself records: an auditor's reading of the log is on the record too.
+ACTION_VIEWED = "audit.viewed"
+ACTION_EXPORTED = "audit.exported"
+ACTION_VERIFIED = "audit.verified"
+
+_ACTION_MAX_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -59,7 +67,11 @@ def record(
     request: HttpRequest | None = None,
     client_address: str | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain and return it. ``actor`` is a user (or None for the system)."""
+    """Append one event to the chain and return it. ``actor`` is a user (or None for the system).
+
+    Call it inside the transaction of the change it describes. Raises ``ValueError`` for an
+    empty or over-long action or a NaN in details, ``TypeError`` for details JSON cannot hold.
+    """
     spec = EventSpec(
         action=action,
         actor=actor,
@@ -109,20 +121,39 @@ def _locked_head() -> AuditChainHead:
 
 
 def _fields_of(spec: EventSpec) -> dict[str, Any]:
+    if not spec.action or len(spec.action) > _ACTION_MAX_LENGTH:
+        raise ValueError(f"audit action must be 1-{_ACTION_MAX_LENGTH} characters: {spec.action!r}")
     actor = spec.actor
     is_real_user = actor is not None and getattr(actor, "is_authenticated", False)
     target_type, target_id = spec.target_type, spec.target_id
     if spec.target is not None:
         target_type = target_type or spec.target._meta.label_lower
         target_id = target_id or spec.target.pk
-    # Round-trip through JSON so what we hash is exactly what the database gives back.
-    details = json.loads(json.dumps(spec.details, cls=DjangoJSONEncoder, ensure_ascii=False))
+    # Round-trip through JSON (Decimal and datetime become text) and into the form the database
+    # gives back unchanged, so what we hash is exactly what verification will read.
+    details = json_safe(
+        json.loads(json.dumps(spec.details, cls=DjangoJSONEncoder, ensure_ascii=False))
+    )
     return {
         "actor_id": actor.pk if is_real_user else None,
-        "actor_username": actor.get_username() if is_real_user else "",
-        "action": spec.action,
-        "target_type": str(target_type)[:100],
-        "target_id": str(target_id)[:100],
-        "client_address": spec.client_address,
+        "actor_username": safe_text(actor.get_username())[:150] if is_real_user else "",
+        "action": safe_text(spec.action),
+        "target_type": safe_text(str(target_type))[:100],
+        "target_id": safe_text(str(target_id))[:100],
+        "client_address": _valid_address(spec.client_address),
         "details": details,
     }
+
+
+def _valid_address(address: str | None) -> str | None:
+    """The address if it is one; else None. A proxy may send "unknown" or "host:port", and
+    PostgreSQL's inet column would refuse it and with it the change being recorded."""
+    if not address:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return None
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.scope_id:
+        parsed = ipaddress.IPv6Address(int(parsed))  # inet has no zone index ("%eth0")
+    return str(parsed)

@@ -1,0 +1,13 @@
+"""The auditor's pages, mounted at ``audit/`` by config/urls.py (namespace ``audit``)."""
+
+from django.urls import path
+
+from audit import views
+
+app_name = "audit"
+
+urlpatterns = [
+    path("", views.event_list, name="index"),
+    path("verify/", views.chain_verify_view, name="verify"),
+    path("export.csv", views.event_export, name="export"),
+]

@@ -1,0 +1,251 @@
+"""The auditor's pages: the log with filters, chain verification and CSV export.
+
+Only users with ``audit.view_auditevent`` see them; anybody else signed in gets 404, as for
+anything not visible to them (CONTRACT.md). Every look at the log is itself recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import date
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.handlers.asgi import ASGIRequest
+from django.core.validators import RegexValidator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from audit import services
+from audit.models import AuditEvent
+from audit.selectors import (
+    can_view_audit_log,
+    chain_verify,
+    events_batches,
+    events_list,
+    events_page,
+)
+
+PAGE_SIZE = 50
+CSV_COLUMNS = (
+    "seq",
+    "at",
+    "actor_id",
+    "actor_username",
+    "action",
+    "target_type",
+    "target_id",
+    "client_address",
+    "details",
+    "prev_hash",
+    "hash",
+)
+# A cell starting with one of these is a formula to Excel; the log holds text users typed.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class EventFilterForm(forms.Form):
+    action = forms.CharField(label=_("Action"), required=False, max_length=100)
+    actor = forms.CharField(label=_("User name"), required=False, max_length=150)
+    target_type = forms.CharField(label=_("Target type"), required=False, max_length=100)
+    target_id = forms.CharField(label=_("Target id"), required=False, max_length=100)
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    before = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date must not be after the end date."))
+        return data
+
+    def filters(self) -> dict[str, Any]:
+        """The filters for ``events_list`` (valid form only)."""
+        names = ("action", "actor", "target_type", "target_id", "date_from", "date_to")
+        return {name: self.cleaned_data[name] for name in names}
+
+
+class VerifyForm(forms.Form):
+    expect_head = forms.CharField(
+        label=_("Head hash written down earlier"),
+        required=False,
+        max_length=64,
+        validators=[
+            RegexValidator(r"^[0-9a-fA-F]{64}$", _("Enter the 64 hexadecimal digits of a hash."))
+        ],
+    )
+
+
+def _visible_to_auditors_only(request: HttpRequest) -> None:
+    if not can_view_audit_log(request.user):
+        raise Http404
+
+
+@require_GET
+@login_required
+def event_list(request: HttpRequest) -> HttpResponse:
+    """The log, newest first, filtered and paged by seq."""
+    _visible_to_auditors_only(request)
+    form = EventFilterForm(request.GET)
+    if not form.is_valid():
+        context = {"form": form, "page": None, "export_url": reverse("audit:export")}
+        return render(request, "audit/event_list.html", context, status=400)
+    filters = form.filters()
+    before, after = form.cleaned_data["before"], form.cleaned_data["after"]
+    services.record(
+        action=services.ACTION_VIEWED,
+        actor=request.user,
+        request=request,
+        details={"page": "list", "filters": _given(filters), "before": before, "after": after},
+    )
+    page = events_page(events_list(**filters), before=before, after=after, size=PAGE_SIZE)
+    query = _query_without_paging(request.GET)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": [{"event": e, "details": _details_text(e.details)} for e in page.events],
+        "newer_url": _url("audit:index", query, after=page.newer_than),
+        "older_url": _url("audit:index", query, before=page.older_than),
+        "export_url": _url("audit:export", query),
+    }
+    return render(request, "audit/event_list.html", context)
+
+
+@require_GET
+@login_required
+def chain_verify_view(request: HttpRequest) -> HttpResponse:
+    """Recompute the whole chain and show the result (and the head hash to write down)."""
+    _visible_to_auditors_only(request)
+    form = VerifyForm(request.GET)
+    if not form.is_valid():
+        return render(request, "audit/verify.html", {"form": form, "result": None}, status=400)
+    expect_head = form.cleaned_data["expect_head"] or None
+    result = chain_verify(expect_head=expect_head)
+    services.record(
+        action=services.ACTION_VERIFIED,
+        actor=request.user,
+        request=request,
+        details={
+            "ok": result.ok,
+            "count": result.count,
+            "head_hash": result.head_hash,
+            "expect_head": expect_head,
+            "first_bad_seq": result.first_bad_seq,
+            "problem": result.problem,
+        },
+    )
+    context = {"form": form, "result": result, "expect_head": expect_head}
+    return render(request, "audit/verify.html", context)
+
+
+@require_GET
+@login_required
+def event_export(request: HttpRequest) -> HttpResponse:
+    """The filtered log as CSV (UTF-8 with BOM for Excel), in chain order, streamed."""
+    _visible_to_auditors_only(request)
+    form = EventFilterForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            _("Invalid filter."), status=400, content_type="text/plain; charset=utf-8"
+        )
+    filters = form.filters()
+    services.record(
+        action=services.ACTION_EXPORTED,
+        actor=request.user,
+        request=request,
+        details={"filters": _given(filters)},
+    )
+    batches = events_batches(events_list(**filters))
+    # Under ASGI a synchronous iterator would be read whole into memory before sending.
+    content: Iterable[str] | AsyncIterator[str] = (
+        _csv_async(batches) if isinstance(request, ASGIRequest) else _csv_sync(batches)
+    )
+    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+class _Line:
+    """A file-like object for csv.writer that hands back each written line."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+_writer = csv.writer(_Line())
+
+
+def _csv_sync(batches: Iterator[list[AuditEvent]]) -> Iterator[str]:
+    yield "\ufeff" + _writer.writerow(CSV_COLUMNS)
+    for batch in batches:
+        yield "".join(_writer.writerow(_csv_row(e)) for e in batch)
+
+
+async def _csv_async(batches: Iterator[list[AuditEvent]]) -> AsyncIterator[str]:
+    yield "\ufeff" + _writer.writerow(CSV_COLUMNS)
+    next_batch = sync_to_async(next, thread_sensitive=True)
+    while (batch := await next_batch(batches, None)) is not None:
+        yield "".join(_writer.writerow(_csv_row(e)) for e in batch)
+
+
+def _csv_row(event: AuditEvent) -> list[Any]:
+    return [
+        event.seq,
+        timezone.localtime(event.at).isoformat(),
+        "" if event.actor_id is None else event.actor_id,
+        _cell(event.actor_username),
+        _cell(event.action),
+        _cell(event.target_type),
+        _cell(event.target_id),
+        event.client_address or "",
+        json.dumps(event.details, ensure_ascii=False, sort_keys=True),
+        event.prev_hash,
+        event.hash,
+    ]
+
+
+def _cell(text: str) -> str:
+    return f"'{text}" if text.startswith(_FORMULA_START) else text
+
+
+def _details_text(details: Any) -> str:
+    return json.dumps(details, ensure_ascii=False, sort_keys=True)
+
+
+def _given(filters: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in filters.items() if v}
+
+
+def _query_without_paging(query: QueryDict) -> QueryDict:
+    query = query.copy()
+    query.pop("before", None)
+    query.pop("after", None)
+    return query
+
+
+def _url(name: str, query: QueryDict, **extra: int | None) -> str | None:
+    if extra and None in extra.values():
+        return None  # nothing to page to
+    query = query.copy()
+    for key, value in extra.items():
+        query[key] = str(value)
+    encoded = query.urlencode()
+    return reverse(name) + (f"?{encoded}" if encoded else "")
