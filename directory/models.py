@@ -1,4 +1,4 @@
-"""The org chart (部 > 課 > 係), people, positions and ranks, posts (兼務), absences and delegations.
+"""The org chart (部 > 課 > 係), people, positions and ranks, posts (兼務), absences, delegations.
 
 Units and people come from the city directory (``sync_directory``) or, for people outside it
 (councilors, a break-glass administrator), from local accounts. Nothing is ever deleted: a person

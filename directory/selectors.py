@@ -18,9 +18,7 @@ def person_for_user(user) -> Person | None:
 
 
 def person_primary_post(person: Person) -> Assignment | None:
-    return (
-        person.assignments.select_related("unit", "position").filter(is_primary=True).first()
-    )
+    return person.assignments.select_related("unit", "position").filter(is_primary=True).first()
 
 
 def person_posts(person: Person) -> list[Assignment]:

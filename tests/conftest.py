@@ -36,7 +36,7 @@ def pytest_collection_modifyitems(config, items):
         if reporter:
             reporter.write_line(
                 f"{len(drop)} PostgreSQL/Redis-only tests deselected: this run is configured "
-                "without KAIRAN_DATABASE_URL=postgres… / KAIRAN_REDIS_URL (CI's second run has them)"
+                "without KAIRAN_DATABASE_URL=postgres… or KAIRAN_REDIS_URL (CI runs them)"
             )
 
 
