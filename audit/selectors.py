@@ -1,7 +1,7 @@
 """Reading the audit log: verifying the hash chain, and the auditor's lists.
 
 Visibility is all or nothing: the permission ``audit.view_auditevent`` (auditors, superusers)
-shows the whole log, and the auditor pages answer 404 to everybody else (``can_view_audit_log``).
+shows the whole log; the auditor pages answer 404 to everybody else (``audit.permissions``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from django.utils.translation import gettext as _
 from audit.chain import GENESIS_HASH, event_hash
 from audit.models import AuditChainHead, AuditEvent
 
-VIEW_PERMISSION = "audit.view_auditevent"
-
 # The stored fields that go into an event's hash (plus id, to name a bad event).
 _CHAIN_FIELDS = (
     "id",
@@ -37,16 +35,6 @@ _CHAIN_FIELDS = (
     "prev_hash",
     "hash",
 )
-
-
-def can_view_audit_log(user: Any) -> bool:
-    """Whether ``user`` may read the audit log (auditors and superusers)."""
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and user.has_perm(VIEW_PERMISSION)
-    )
 
 
 # --- Verification ---------------------------------------------------------------------------

@@ -13,10 +13,8 @@ from datetime import date
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
-from django.core.validators import RegexValidator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,9 +23,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from audit import services
+from audit.forms import EventFilterForm, VerifyForm
 from audit.models import AuditEvent
+from audit.permissions import can_view_audit_log
 from audit.selectors import (
-    can_view_audit_log,
     chain_verify,
     events_batches,
     events_list,
@@ -50,44 +49,6 @@ CSV_COLUMNS = (
 )
 # A cell starting with one of these is a formula to Excel; the log holds text users typed.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class EventFilterForm(forms.Form):
-    action = forms.CharField(label=_("Action"), required=False, max_length=100)
-    actor = forms.CharField(label=_("User name"), required=False, max_length=150)
-    target_type = forms.CharField(label=_("Target type"), required=False, max_length=100)
-    target_id = forms.CharField(label=_("Target id"), required=False, max_length=100)
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    before = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-    after = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            raise forms.ValidationError(_("The start date must not be after the end date."))
-        return data
-
-    def filters(self) -> dict[str, Any]:
-        """The filters for ``events_list`` (valid form only)."""
-        names = ("action", "actor", "target_type", "target_id", "date_from", "date_to")
-        return {name: self.cleaned_data[name] for name in names}
-
-
-class VerifyForm(forms.Form):
-    expect_head = forms.CharField(
-        label=_("Head hash written down earlier"),
-        required=False,
-        max_length=64,
-        validators=[
-            RegexValidator(r"^[0-9a-fA-F]{64}$", _("Enter the 64 hexadecimal digits of a hash."))
-        ],
-    )
 
 
 def _visible_to_auditors_only(request: HttpRequest) -> None:
