@@ -12,6 +12,13 @@ from directory.models import Source
 
 
 class LocalAccountBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        # PostgreSQL refuses NUL in text parameters with an error (a 500), and no username can
+        # hold one: refuse before querying.
+        if username is not None and "\x00" in str(username):
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
     def user_can_authenticate(self, user) -> bool:
         if not super().user_can_authenticate(user):
             return False

@@ -139,3 +139,13 @@ def test_bare_superuser_header_falls_back_to_the_username(client):
 
     assert 'data-testid="person-name">breakglass<' in home
     assert 'data-testid="person-unit"' not in home
+
+
+@pytest.mark.parametrize("username", ["kacho\x00", "\x00", "ka\x00cho"])
+def test_username_with_nul_is_refused_without_a_database_error(rf, kacho, username):
+    # On PostgreSQL a NUL in a query parameter raises DataError (a 500) unless refused first.
+    from django.contrib.auth import authenticate
+
+    request = rf.post("/accounts/login/")
+    assert authenticate(request, username=username, password=TEST_PASSWORD) is None
+    assert AuditEvent.objects.filter(action="auth.login_failed").exists()
