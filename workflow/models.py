@@ -194,3 +194,7 @@ class ConsultationRule(AmountRange):
 
     def __str__(self) -> str:
         return f"{self.category}: {_range_text(self)} → {self.unit_name}"
+
+
+# Proposals, routes as rows, history, counters and 後閲: their own module (its __all__).
+from workflow.proposals_models import *  # noqa: E402, F403
