@@ -1,0 +1,451 @@
+"""Proposal and task actions through workflow/services.py: every action, every refusal, rounds,
+合議, 代決 with 後閲, and document numbers per 課 per fiscal year.
+
+The city is tests/workflow/conftest.py's; the rules are the shipped defaults (v1, 2000-04-01).
+A 主事 of 市民課 > 窓口係 drafting a general matter goes 窓口係長 → 市民課長 (decides).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
+from audit.models import AuditEvent
+from directory.models import Delegation
+from tests.workflow.conftest import make_ruleset
+from workflow import services
+from workflow.models import Decision, DocumentCounter, PostReview, Proposal, ProposalStep
+
+pytestmark = pytest.mark.django_db
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+DRAFTER, KAKARI, KACHO = "madoguchi_staff", "madoguchi_kakaricho", "shimin_kacho"
+
+
+def user(city, username: str):
+    return city.p(username).user
+
+
+def create(city, drafter: str = DRAFTER, category: str = "general", amount=None) -> Proposal:
+    return services.proposal_create(
+        actor=user(city, drafter), title="窓口の案内表示の更新", category=category, amount=amount
+    )
+
+
+def submitted(city, **kw) -> Proposal:
+    proposal = create(city, **kw)
+    return services.proposal_submit(actor=user(city, kw.get("drafter", DRAFTER)), proposal=proposal)
+
+
+def route(proposal: Proposal, round_: int | None = None) -> list[tuple[int, str, str, str]]:
+    steps = ProposalStep.objects.filter(proposal=proposal, round=round_ or proposal.round)
+    return [(s.order, s.kind, s.approver.username, s.state) for s in steps.order_by("order", "id")]
+
+
+def pending(proposal: Proposal, username: str | None = None) -> ProposalStep:
+    steps = ProposalStep.objects.filter(proposal=proposal, state="pending")
+    if username:
+        steps = steps.filter(approver__user__username=username)
+    return steps.get()
+
+
+def approve(city, proposal: Proposal, username: str, **kw) -> ProposalStep:
+    step = pending(proposal, kw.pop("approver", username))
+    return services.task_approve(actor=user(city, username), step=step, **kw)
+
+
+def actions(proposal: Proposal) -> list[tuple[int, str, str]]:
+    return [
+        (d.round, d.action, d.actor.username)
+        for d in Decision.objects.filter(proposal=proposal).order_by("at", "id")
+    ]
+
+
+# --- create, update, submit -------------------------------------------------------------------
+
+
+def test_create_stores_the_route_as_a_waiting_preview(city):
+    proposal = create(city)
+
+    assert proposal.status == "draft"
+    assert proposal.round == 0
+    assert proposal.drafting_unit == city.u("市民課")
+    assert proposal.ruleset.version == 1
+    assert route(proposal, 1) == [
+        (1, "approve", KAKARI, "waiting"),
+        (2, "decide", KACHO, "waiting"),
+    ]
+    assert actions(proposal) == [(1, "created", DRAFTER)]
+    assert AuditEvent.objects.filter(
+        action="workflow.proposal_created", target_id=str(proposal.pk)
+    ).exists()
+
+
+def test_create_refuses_bad_input(city):
+    with pytest.raises(ValidationFailed):
+        create(city, category="nonsense")
+    with pytest.raises(ValidationFailed):
+        create(city, category="expenditure", amount=None)
+    with pytest.raises(ValidationFailed):
+        services.proposal_create(actor=user(city, DRAFTER), title="  ", category="general")
+    assert not Proposal.objects.exists()
+
+
+def test_submit_starts_round_one_with_the_first_step_pending(city):
+    proposal = submitted(city)
+
+    assert proposal.status == "in_review"
+    assert proposal.round == 1
+    assert route(proposal) == [(1, "approve", KAKARI, "pending"), (2, "decide", KACHO, "waiting")]
+    assert actions(proposal)[-1] == (1, "submitted", DRAFTER)
+
+
+def test_only_the_drafter_submits_and_only_once(city):
+    proposal = create(city)
+    with pytest.raises(PermissionRefused):
+        services.proposal_submit(actor=user(city, KAKARI), proposal=proposal)
+    services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+    with pytest.raises(Conflict):
+        services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+
+
+def test_update_recomputes_the_preview_and_is_refused_in_review(city):
+    proposal = create(city)
+    services.proposal_update(
+        actor=user(city, DRAFTER), proposal=proposal, category="expenditure", amount=1_000_000
+    )
+    assert [r[2] for r in route(proposal, 1)] == [KAKARI, KACHO, "shimin_bucho"]
+
+    with pytest.raises(PermissionRefused):
+        services.proposal_update(actor=user(city, KACHO), proposal=proposal, title="x")
+    services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+    with pytest.raises(Conflict):
+        services.proposal_update(actor=user(city, DRAFTER), proposal=proposal, title="x")
+
+
+def test_submission_uses_the_rules_in_force_that_day(city):
+    proposal = create(city)  # v1: a general matter is decided by the 課長
+    make_ruleset(
+        version=2,
+        effective_on=timezone.localdate() + timedelta(days=10),
+        authority=[("general", 0, None, "bucho")],
+    )
+    with time_machine.travel(timezone.now() + timedelta(days=11), tick=False):
+        services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+
+    proposal.refresh_from_db()
+    assert proposal.ruleset.version == 2
+    assert route(proposal)[-1][1:3] == ("decide", "shimin_bucho")
+
+
+# --- approve to the decision ------------------------------------------------------------------
+
+
+def test_approvals_advance_to_the_decision_and_a_document_number(city):
+    proposal = submitted(city)
+
+    approve(city, proposal, KAKARI, comment="確認しました")
+    assert route(proposal) == [(1, "approve", KAKARI, "approved"), (2, "decide", KACHO, "pending")]
+    approve(city, proposal, KACHO)
+
+    proposal.refresh_from_db()
+    assert proposal.status == "approved"
+    assert proposal.document_number == "交市第1号"
+    assert proposal.number == 1
+    assert proposal.decided_at is not None
+    assert actions(proposal)[-2:] == [(1, "approved", KAKARI), (1, "decided", KACHO)]
+    assert Decision.objects.get(proposal=proposal, action="approved").comment == "確認しました"
+    assert AuditEvent.objects.filter(action="workflow.task_decided").count() == 1
+
+
+def test_not_your_task_is_refused_and_a_done_task_conflicts(city):
+    proposal = submitted(city)
+    step = pending(proposal)
+    for outsider in (KACHO, DRAFTER, "zeimu_kacho"):
+        with pytest.raises(PermissionRefused):
+            services.task_approve(actor=user(city, outsider), step=step)
+
+    services.task_approve(actor=user(city, KAKARI), step=step)
+    with pytest.raises(Conflict):
+        services.task_approve(actor=user(city, KAKARI), step=step)
+    # A later step is not yet a task.
+    decide = ProposalStep.objects.get(proposal=proposal, kind="decide")
+    services.task_approve(actor=user(city, KACHO), step=decide)
+    with pytest.raises(Conflict):
+        services.task_approve(actor=user(city, KACHO), step=decide)
+
+
+def test_a_waiting_step_cannot_be_acted_on(city):
+    proposal = submitted(city)
+    decide = ProposalStep.objects.get(proposal=proposal, kind="decide")
+    with pytest.raises(Conflict):
+        services.task_approve(actor=user(city, KACHO), step=decide)
+
+
+def test_consultations_run_in_parallel_and_all_must_agree(city):
+    make_ruleset(
+        version=2,
+        effective_on=date(2001, 4, 1),
+        authority=[("general", 0, None, "kacho")],
+        consultations=[("general", 0, None, "財政課"), ("general", 0, None, "人事課")],
+    )
+    proposal = submitted(city)
+    approve(city, proposal, KAKARI)
+    assert {(r[2], r[3]) for r in route(proposal) if r[1] == "consult"} == {
+        ("zaisei_kacho", "pending"),
+        ("jinji_kacho", "pending"),
+    }
+
+    approve(city, proposal, "zaisei_kacho")
+    assert route(proposal)[-1] == (3, "decide", KACHO, "waiting")
+    approve(city, proposal, "jinji_kacho")
+    assert route(proposal)[-1] == (3, "decide", KACHO, "pending")
+    assert [a[1] for a in actions(proposal)].count("consulted") == 2
+
+
+# --- send back, resubmit, reject --------------------------------------------------------------
+
+
+def test_send_back_needs_a_comment(city):
+    proposal = submitted(city)
+    for comment in ("", "   "):
+        with pytest.raises(ValidationFailed):
+            services.task_send_back(
+                actor=user(city, KAKARI), step=pending(proposal), comment=comment
+            )
+    assert pending(proposal).approver.username == KAKARI
+
+
+def test_send_back_returns_to_the_drafter_and_resubmission_starts_a_new_round(city):
+    make_ruleset(
+        version=2,
+        effective_on=date(2001, 4, 1),
+        authority=[("general", 0, None, "kacho")],
+        consultations=[("general", 0, None, "財政課"), ("general", 0, None, "人事課")],
+    )
+    proposal = submitted(city)
+    approve(city, proposal, KAKARI)
+    step = pending(proposal, "zaisei_kacho")
+    services.task_send_back(actor=user(city, "zaisei_kacho"), step=step, comment="金額の根拠を")
+
+    proposal.refresh_from_db()
+    assert proposal.status == "returned"
+    # The sibling 合議 branch and the decider are cancelled with it.
+    assert route(proposal) == [
+        (1, "approve", KAKARI, "approved"),
+        (2, "consult", "zaisei_kacho", "returned"),
+        (2, "consult", "jinji_kacho", "cancelled"),
+        (3, "decide", KACHO, "cancelled"),
+    ]
+    with pytest.raises(Conflict):
+        services.task_approve(
+            actor=user(city, "jinji_kacho"), step=step_of(proposal, "jinji_kacho")
+        )
+
+    services.proposal_update(actor=user(city, DRAFTER), proposal=proposal, body="根拠を追記")
+    services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+    proposal.refresh_from_db()
+    assert proposal.round == 2
+    assert route(proposal)[0] == (1, "approve", KAKARI, "pending")
+    # History keeps every round.
+    assert route(proposal, 1)[1][3] == "returned"
+    assert (1, "sent_back", "zaisei_kacho") in actions(proposal)
+    assert actions(proposal)[-1] == (2, "submitted", DRAFTER)
+    sent_back = Decision.objects.get(proposal=proposal, action="sent_back")
+    assert sent_back.comment == "金額の根拠を"
+
+
+def step_of(proposal: Proposal, username: str) -> ProposalStep:
+    return ProposalStep.objects.get(
+        proposal=proposal, round=proposal.round, approver__user__username=username
+    )
+
+
+def test_reject_is_for_the_final_approver_only(city):
+    proposal = submitted(city)
+    with pytest.raises(PermissionRefused):
+        services.task_reject(actor=user(city, KAKARI), step=pending(proposal), comment="否")
+    approve(city, proposal, KAKARI)
+    services.task_reject(actor=user(city, KACHO), step=pending(proposal), comment="不要")
+
+    proposal.refresh_from_db()
+    assert proposal.status == "rejected"
+    assert proposal.document_number == ""
+    assert actions(proposal)[-1] == (1, "rejected", KACHO)
+    assert not DocumentCounter.objects.exists()
+
+
+# --- withdraw and cancel ----------------------------------------------------------------------
+
+
+def test_withdraw_is_for_the_drafter_before_the_decision(city):
+    proposal = submitted(city)
+    with pytest.raises(PermissionRefused):
+        services.proposal_withdraw(actor=user(city, KAKARI), proposal=proposal)
+    services.proposal_withdraw(actor=user(city, DRAFTER), proposal=proposal)
+
+    proposal.refresh_from_db()
+    assert proposal.status == "draft"
+    assert {r[3] for r in route(proposal)} == {"cancelled"}
+    with pytest.raises(Conflict):
+        services.proposal_withdraw(actor=user(city, DRAFTER), proposal=proposal)
+
+    services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+    approve(city, proposal, KAKARI)
+    approve(city, proposal, KACHO)
+    with pytest.raises(Conflict):
+        services.proposal_withdraw(actor=user(city, DRAFTER), proposal=proposal)
+
+
+def test_a_cancelled_proposal_refuses_every_action(city):
+    proposal = submitted(city)
+    step = pending(proposal)
+    with pytest.raises(PermissionRefused):
+        services.proposal_cancel(actor=user(city, KAKARI), proposal=proposal)
+    services.proposal_cancel(actor=user(city, DRAFTER), proposal=proposal)
+    proposal.refresh_from_db()
+    assert proposal.status == "cancelled"
+
+    drafter = user(city, DRAFTER)
+    for call in (
+        lambda: services.task_approve(actor=user(city, KAKARI), step=step),
+        lambda: services.task_send_back(actor=user(city, KAKARI), step=step, comment="x"),
+        lambda: services.proposal_submit(actor=drafter, proposal=proposal),
+        lambda: services.proposal_withdraw(actor=drafter, proposal=proposal),
+        lambda: services.proposal_cancel(actor=drafter, proposal=proposal),
+        lambda: services.proposal_update(actor=drafter, proposal=proposal, title="x"),
+    ):
+        with pytest.raises(Conflict):
+            call()
+    assert Proposal.objects.get(pk=proposal.pk).status == "cancelled"
+
+
+# --- 代決 and 後閲 ----------------------------------------------------------------------------
+
+
+def delegate(city, principal: str, deputy: str, **kw) -> Delegation:
+    now = timezone.now()
+    return services.delegation_create(
+        actor=user(city, principal),
+        deputy_username=deputy,
+        start_at=kw.get("start_at", now - timedelta(hours=1)),
+        end_at=kw.get("end_at", now + timedelta(days=1)),
+    )
+
+
+def test_deputy_decides_for_the_absent_principal_who_reviews_afterwards(city):
+    proposal = submitted(city)
+    approve(city, proposal, KAKARI)
+    delegate(city, KACHO, "shimin_hosa")
+
+    approve(city, proposal, "shimin_hosa", approver=KACHO)
+
+    proposal.refresh_from_db()
+    assert proposal.status == "approved"
+    decide = ProposalStep.objects.get(proposal=proposal, kind="decide")
+    assert (decide.acted_by.username, decide.acting_for.username) == ("shimin_hosa", KACHO)
+    entry = Decision.objects.get(proposal=proposal, action="decided")
+    assert (entry.actor.username, entry.acting_for.username) == ("shimin_hosa", KACHO)
+
+    review = PostReview.objects.get()
+    assert (review.principal.username, review.step) == (KACHO, decide)
+    with pytest.raises(PermissionRefused):
+        services.post_review_ack(actor=user(city, "shimin_hosa"), post_review=review)
+    services.post_review_ack(actor=user(city, KACHO), post_review=review)
+    review.refresh_from_db()
+    assert review.acknowledged_at is not None
+    with pytest.raises(Conflict):
+        services.post_review_ack(actor=user(city, KACHO), post_review=review)
+
+
+def test_principal_acting_in_person_creates_no_post_review(city):
+    proposal = submitted(city)
+    delegate(city, KAKARI, "shimin_hosa")
+    approve(city, proposal, KAKARI)
+    assert ProposalStep.objects.get(proposal=proposal, order=1).acting_for is None
+    assert not PostReview.objects.exists()
+
+
+def test_expired_or_future_delegations_do_not_count(city):
+    proposal = submitted(city)
+    now = timezone.now()
+    delegate(city, KAKARI, "shimin_hosa", start_at=now - timedelta(days=2), end_at=now)
+    delegate(
+        city,
+        KAKARI,
+        "zeimu_kacho",
+        start_at=now + timedelta(hours=1),
+        end_at=now + timedelta(days=1),
+    )
+    for deputy in ("shimin_hosa", "zeimu_kacho"):
+        with pytest.raises(PermissionRefused):
+            services.task_approve(actor=user(city, deputy), step=pending(proposal))
+
+
+def test_the_drafter_never_acts_on_their_own_proposal_even_as_a_deputy(city):
+    proposal = submitted(city)
+    delegate(city, KAKARI, DRAFTER)
+    with pytest.raises(PermissionRefused):
+        services.task_approve(actor=user(city, DRAFTER), step=pending(proposal))
+
+
+def test_delegation_input_is_checked(city):
+    now = timezone.now()
+    actor = user(city, KACHO)
+    for deputy, start, end in (
+        ("nobody", now, now + timedelta(days=1)),
+        (KACHO, now, now + timedelta(days=1)),
+        ("shimin_hosa", now, now),
+    ):
+        with pytest.raises(ValidationFailed):
+            services.delegation_create(
+                actor=actor, deputy_username=deputy, start_at=start, end_at=end
+            )
+    assert not Delegation.objects.exists()
+
+
+# --- document numbers -------------------------------------------------------------------------
+
+
+def decided(city, drafter: str = DRAFTER) -> Proposal:
+    proposal = submitted(city, drafter=drafter)
+    for step in ProposalStep.objects.filter(proposal=proposal).order_by("order"):
+        services.task_approve(actor=step.approver.user, step=step)
+    proposal.refresh_from_db()
+    assert proposal.status == "approved"
+    return proposal
+
+
+def test_numbers_count_per_division_and_fiscal_year(city):
+    city.u("市民課").doc_number_prefix = "市民"
+    city.u("市民課").save(update_fields=["doc_number_prefix"])
+    march_31 = datetime(2027, 3, 31, 23, 30, tzinfo=TOKYO)
+    april_1 = datetime(2027, 4, 1, 0, 30, tzinfo=TOKYO)
+
+    with time_machine.travel(march_31, tick=False):
+        first = decided(city)
+        second = decided(city)
+        zeimu = decided(city, drafter="zeimu_staff")
+    with time_machine.travel(april_1, tick=False):
+        new_year = decided(city)
+
+    assert [p.document_number for p in (first, second, new_year)] == [
+        "市民第1号",
+        "市民第2号",
+        "市民第1号",
+    ]
+    assert [p.fiscal_year for p in (first, second, new_year)] == [2026, 2026, 2027]
+    # Another 課 counts on its own, with the default prefix 交 + its first character.
+    assert (zeimu.document_number, zeimu.fiscal_year) == ("交税第1号", 2026)
+    assert DocumentCounter.objects.get(unit=city.u("市民課"), fiscal_year=2026).last_number == 2
+
+
+def test_the_drafting_unit_is_the_division_of_the_drafter(city):
+    assert create(city, drafter=KAKARI).drafting_unit == city.u("市民課")
+    assert create(city, drafter=KACHO).drafting_unit == city.u("市民課")
+    assert create(city, drafter="shimin_bucho").drafting_unit == city.u("市民部")

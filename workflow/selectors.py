@@ -1,0 +1,117 @@
+"""Reads of proposals, tasks and 後閲 items, with the visibility rules of CONTRACT.md.
+
+A proposal is visible to its drafter, the approvers of its submitted rounds, their active
+deputies and auditors (``audit.view_auditevent``); to anybody else it does not exist (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from audit.exceptions import NotFound
+from audit.permissions import can_view_audit_log
+from directory.selectors import person_for_user, principals_for_deputy
+from workflow.proposals_models import Decision, PostReview, Proposal, ProposalStep
+
+
+def _proposal_base() -> QuerySet[Proposal]:
+    return Proposal.objects.select_related("category", "drafter__user", "drafting_unit", "ruleset")
+
+
+def proposal_list_visible(*, user: Any) -> QuerySet[Proposal]:
+    """The proposals ``user`` may see (see the module docstring)."""
+    if can_view_audit_log(user):
+        return _proposal_base()
+    person = person_for_user(user)
+    if person is None:
+        return Proposal.objects.none()
+    ids = [person.pk, *(p.pk for p in principals_for_deputy(person))]
+    # Steps of the unsubmitted preview round (round + 1) do not make their approvers readers.
+    visible = Proposal.objects.filter(
+        Q(drafter=person) | Q(steps__approver__in=ids, steps__round__lte=F("round"))
+    ).values("pk")
+    return _proposal_base().filter(pk__in=visible)
+
+
+def proposal_get(*, user: Any, proposal_id: int) -> Proposal:
+    """The proposal if ``user`` may see it; raises NotFound otherwise (the two look the same)."""
+    proposal = proposal_list_visible(user=user).filter(pk=proposal_id).first()
+    if proposal is None:
+        raise NotFound(_not_found())
+    return proposal
+
+
+def proposal_route(proposal: Proposal) -> list[ProposalStep]:
+    """The steps of the latest round that has any: the preview while editing, else the current."""
+    steps = ProposalStep.objects.filter(proposal=proposal).select_related(
+        "approver__user", "unit", "acted_by__user", "acting_for__user"
+    )
+    latest = steps.order_by("-round").values_list("round", flat=True).first()
+    if latest is None:
+        return []
+    return list(steps.filter(round=latest).order_by("order", "id"))
+
+
+def proposal_history(proposal: Proposal) -> list[Decision]:
+    return list(
+        Decision.objects.filter(proposal=proposal)
+        .select_related("actor__user", "acting_for__user")
+        .order_by("at", "id")
+    )
+
+
+def task_list_for_user(*, user: Any) -> list[tuple[ProposalStep, Any]]:
+    """My pending steps and those of people I may act for now: (step, principal or None)."""
+    person = person_for_user(user)
+    if person is None:
+        return []
+    principals = {p.pk: p for p in principals_for_deputy(person)}
+    steps = (
+        ProposalStep.objects.filter(
+            state=ProposalStep.State.PENDING, approver_id__in=[person.pk, *principals]
+        )
+        # A drafter never acts on their own proposal, not even as a deputy.
+        .exclude(proposal__drafter=person)
+        .select_related("proposal", "approver__user")
+        .order_by("activated_at", "id")
+    )
+    return [(step, principals.get(step.approver_id)) for step in steps]
+
+
+def task_get(*, task_id: int) -> ProposalStep:
+    """A step by id; raises NotFound. Who may act on it is the service's business (403)."""
+    step = ProposalStep.objects.select_related("proposal").filter(pk=task_id).first()
+    if step is None:
+        raise NotFound(_not_found())
+    return step
+
+
+def post_review_list_for_user(*, user: Any, include_acknowledged: bool = False):
+    """My 後閲 items, unacknowledged first."""
+    person = person_for_user(user)
+    if person is None:
+        return PostReview.objects.none()
+    items = PostReview.objects.filter(principal=person).select_related(
+        "step__proposal", "step__acted_by__user", "step__approver__user"
+    )
+    if not include_acknowledged:
+        items = items.filter(acknowledged_at__isnull=True)
+    return items.order_by("acknowledged_at", "created_at", "id")
+
+
+def post_review_get(*, user: Any, post_review_id: int) -> PostReview:
+    """One of my 後閲 items; raises NotFound for anyone else's."""
+    person = person_for_user(user)
+    item = (
+        PostReview.objects.filter(pk=post_review_id, principal=person).first() if person else None
+    )
+    if item is None:
+        raise NotFound(_not_found())
+    return item
+
+
+def _not_found() -> str:
+    return _("Not found.")

@@ -1,0 +1,568 @@
+"""Every write of the approval workflow: proposals, their rounds, task actions, 後閲, delegations.
+
+Each service is keyword-only and atomic. Actions on a proposal lock its row first
+(``SELECT ... FOR UPDATE``) and then re-read the step, so that two approvals of one task, or a
+send-back racing an approval, serialise: exactly one succeeds and the others get ``Conflict``
+(409). The lock order is always proposal row → document counter → audit chain head, so
+concurrent decisions cannot deadlock. See ``docs/workflow-engine.md``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit import services as audit
+from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
+from directory.calendar import fiscal_year
+from directory.models import Delegation, OrgUnit, Person
+from directory.selectors import (
+    person_for_user,
+    person_primary_post,
+    principals_for_deputy,
+    unit_at_level,
+)
+from workflow import permissions, rules
+from workflow.proposals_models import (
+    Decision,
+    DocumentCounter,
+    PostReview,
+    Proposal,
+    ProposalStep,
+)
+from workflow.routing import Route, build_route
+
+Status = Proposal.Status
+State = ProposalStep.State
+Action = Decision.Action
+
+_UNSET: Any = object()
+_OPEN_STEP_STATES = (State.PENDING, State.WAITING)
+TITLE_MAX_LENGTH = Proposal._meta.get_field("title").max_length
+
+
+# --- proposals --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def proposal_create(
+    *, actor: Any, title: str, body: str = "", category: str, amount: int | None = None
+) -> Proposal:
+    """A draft proposal of the actor, with its route computed under today's rules (round 1).
+
+    Raises PermissionRefused for a user who is not a person of the directory with a post,
+    ValidationFailed for a bad title, category or amount, or when no route can be built.
+    """
+    drafter = _person(actor)
+    title = _clean_title(title)
+    unit = _drafting_unit(drafter)
+    route = build_route(drafter=drafter, category=category, amount=amount, on=timezone.localdate())
+    proposal = Proposal(
+        title=title,
+        body=body or "",
+        category=rules.category_get(code=category),
+        amount=amount,
+        drafter=drafter,
+        drafting_unit=unit,
+    )
+    _apply_route_meta(proposal, route)
+    proposal.save()
+    _store_route(proposal, route, round_=1)
+    _history(proposal, actor=drafter, action=Action.CREATED, round_=1)
+    _audit("workflow.proposal_created", actor, proposal, title=title, category=category)
+    return proposal
+
+
+@transaction.atomic
+def proposal_update(
+    *,
+    actor: Any,
+    proposal: Proposal,
+    title: str = _UNSET,
+    body: str = _UNSET,
+    category: str = _UNSET,
+    amount: int | None = _UNSET,
+) -> Proposal:
+    """Change a draft or returned proposal (drafter only) and recompute its route preview.
+
+    Raises PermissionRefused for anyone but the drafter, Conflict unless draft/returned,
+    ValidationFailed like ``proposal_create``.
+    """
+    person = _person(actor)
+    proposal = _locked(proposal.pk)
+    if not permissions.is_drafter(person, proposal):
+        raise PermissionRefused(_("Only the drafter may change this proposal."))
+    if proposal.status not in permissions.EDITABLE:
+        raise Conflict(_("Only a draft or a returned proposal can be changed."))
+    changed: dict[str, Any] = {}
+    if title is not _UNSET:
+        changed["title"] = _clean_title(title)
+    if body is not _UNSET:
+        changed["body"] = body or ""
+    if category is not _UNSET:
+        changed["category"] = rules.category_get(code=category)
+    if amount is not _UNSET:
+        changed["amount"] = amount
+    for field, value in changed.items():
+        setattr(proposal, field, value)
+    proposal.drafting_unit = _drafting_unit(person)
+    route = build_route(
+        drafter=person,
+        category=proposal.category.code,
+        amount=proposal.amount,
+        on=timezone.localdate(),
+    )
+    _apply_route_meta(proposal, route)
+    proposal.save(
+        update_fields=[
+            *changed,
+            "drafting_unit",
+            "ruleset",
+            "explanations",
+            "updated_at",
+        ]
+    )
+    _store_route(proposal, route, round_=proposal.round + 1)
+    _history(proposal, actor=person, action=Action.UPDATED, round_=proposal.round + 1)
+    _audit("workflow.proposal_updated", actor, proposal, fields=sorted(changed))
+    return proposal
+
+
+@transaction.atomic
+def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
+    """draft/returned → in_review: a new round on the route under today's rules; the first
+    step(s) become pending. Raises PermissionRefused (not the drafter), Conflict (status)."""
+    person = _person(actor)
+    proposal = _locked(proposal.pk)
+    if not permissions.is_drafter(person, proposal):
+        raise PermissionRefused(_("Only the drafter may submit this proposal."))
+    if proposal.status not in permissions.EDITABLE:
+        raise Conflict(_("Only a draft or a returned proposal can be submitted."))
+    new_round = proposal.round + 1
+    # The rules in force on the day of submission govern the round (the preview may be older).
+    route = build_route(
+        drafter=person,
+        category=proposal.category.code,
+        amount=proposal.amount,
+        on=timezone.localdate(),
+    )
+    now = timezone.now()
+    _apply_route_meta(proposal, route)
+    proposal.round = new_round
+    proposal.status = Status.IN_REVIEW
+    proposal.submitted_at = now
+    proposal.save(
+        update_fields=["round", "status", "submitted_at", "ruleset", "explanations", "updated_at"]
+    )
+    _store_route(proposal, route, round_=new_round)
+    _activate_after(proposal, order=0, now=now)
+    _history(proposal, actor=person, action=Action.SUBMITTED, at=now)
+    _audit(
+        "workflow.proposal_submitted",
+        actor,
+        proposal,
+        round=new_round,
+        ruleset_version=route.ruleset_version,
+    )
+    return proposal
+
+
+@transaction.atomic
+def proposal_withdraw(*, actor: Any, proposal: Proposal) -> Proposal:
+    """引戻し: the drafter takes an in-review proposal back to draft; pending steps cancelled.
+
+    Raises PermissionRefused for anyone but the drafter, Conflict unless in review.
+    """
+    person = _person(actor)
+    proposal = _locked(proposal.pk)
+    if not permissions.is_drafter(person, proposal):
+        raise PermissionRefused(_("Only the drafter may withdraw this proposal."))
+    if proposal.status != Status.IN_REVIEW:
+        raise Conflict(_("Only a proposal in review can be withdrawn."))
+    now = timezone.now()
+    cancelled = _cancel_open_steps(proposal)
+    proposal.status = Status.DRAFT
+    proposal.save(update_fields=["status", "updated_at"])
+    _history(proposal, actor=person, action=Action.WITHDRAWN, at=now)
+    _audit("workflow.proposal_withdrawn", actor, proposal, round=proposal.round, steps=cancelled)
+    return proposal
+
+
+@transaction.atomic
+def proposal_cancel(*, actor: Any, proposal: Proposal) -> Proposal:
+    """取下げ: the drafter abandons the proposal; it stays on record as ``cancelled``.
+
+    Raises PermissionRefused for anyone but the drafter, Conflict once decided or cancelled.
+    """
+    person = _person(actor)
+    proposal = _locked(proposal.pk)
+    if not permissions.is_drafter(person, proposal):
+        raise PermissionRefused(_("Only the drafter may cancel this proposal."))
+    if proposal.status not in permissions.OPEN:
+        raise Conflict(_("This proposal has already been decided or cancelled."))
+    now = timezone.now()
+    cancelled = _cancel_open_steps(proposal)
+    proposal.status = Status.CANCELLED
+    proposal.save(update_fields=["status", "updated_at"])
+    _history(proposal, actor=person, action=Action.CANCELLED, at=now)
+    _audit("workflow.proposal_cancelled", actor, proposal, round=proposal.round, steps=cancelled)
+    return proposal
+
+
+# --- task actions -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_approve(*, actor: Any, step: ProposalStep, comment: str = "") -> ProposalStep:
+    """Approve (or agree to, or decide) a pending step, as its approver or their deputy (代決).
+
+    Advances the route: the next order's step(s) become pending once every step of this order
+    is done; the decide step approves the proposal and gives it its document number.
+    Raises PermissionRefused when the step is neither the actor's nor delegated to them,
+    Conflict when it is no longer pending.
+    """
+    person = _person(actor)
+    proposal, step, acting_for_id = _locked_step(person, step)
+    now = timezone.now()
+    _act(
+        step,
+        person=person,
+        state=State.APPROVED,
+        acting_for_id=acting_for_id,
+        comment=comment,
+        now=now,
+    )
+    action = {
+        ProposalStep.Kind.DECIDE: Action.DECIDED,
+        ProposalStep.Kind.CONSULT: Action.CONSULTED,
+    }.get(step.kind, Action.APPROVED)
+    _history(proposal, actor=person, action=action, step=step, comment=comment, at=now)
+    details: dict[str, Any] = {"step": step.pk, "round": step.round, "kind": step.kind}
+    if step.kind == ProposalStep.Kind.DECIDE:
+        _decide(proposal, now=now)
+        details["document_number"] = proposal.document_number
+    elif not _open_in_order(step, states=(State.PENDING,)):
+        # The last of a 合議 group (or a single step): the route moves on exactly once, because
+        # every approver of this proposal holds its row lock while checking.
+        _activate_after(proposal, order=step.order, now=now)
+    _audit(f"workflow.task_{action}", actor, proposal, **details, **_acting(step))
+    return step
+
+
+@transaction.atomic
+def task_send_back(*, actor: Any, step: ProposalStep, comment: str) -> ProposalStep:
+    """差戻し: return the proposal to the drafter with a comment; all other open steps of the
+    round are cancelled. Raises ValidationFailed without a comment, PermissionRefused,
+    Conflict like ``task_approve``."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed(_("A comment is required to send a proposal back."))
+    person = _person(actor)
+    proposal, step, acting_for_id = _locked_step(person, step)
+    now = timezone.now()
+    _act(
+        step,
+        person=person,
+        state=State.RETURNED,
+        acting_for_id=acting_for_id,
+        comment=comment,
+        now=now,
+    )
+    cancelled = _cancel_open_steps(proposal)
+    proposal.status = Status.RETURNED
+    proposal.save(update_fields=["status", "updated_at"])
+    _history(proposal, actor=person, action=Action.SENT_BACK, step=step, comment=comment, at=now)
+    _audit(
+        "workflow.task_sent_back",
+        actor,
+        proposal,
+        step=step.pk,
+        round=step.round,
+        cancelled_steps=cancelled,
+        **_acting(step),
+    )
+    return step
+
+
+@transaction.atomic
+def task_reject(*, actor: Any, step: ProposalStep, comment: str = "") -> ProposalStep:
+    """否決: the final approver rejects the proposal. Raises PermissionRefused when the step is
+    not a decide step or not the actor's, Conflict when it is no longer pending."""
+    person = _person(actor)
+    proposal, step, acting_for_id = _locked_step(person, step)
+    if not permissions.can_reject_step(step):
+        raise PermissionRefused(_("Only the final approver may reject a proposal."))
+    now = timezone.now()
+    comment = (comment or "").strip()
+    _act(
+        step,
+        person=person,
+        state=State.REJECTED,
+        acting_for_id=acting_for_id,
+        comment=comment,
+        now=now,
+    )
+    _cancel_open_steps(proposal)
+    proposal.status = Status.REJECTED
+    proposal.decided_at = now
+    proposal.save(update_fields=["status", "decided_at", "updated_at"])
+    _history(proposal, actor=person, action=Action.REJECTED, step=step, comment=comment, at=now)
+    _audit(
+        "workflow.task_rejected", actor, proposal, step=step.pk, round=step.round, **_acting(step)
+    )
+    return step
+
+
+# --- 後閲 and delegations ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def post_review_ack(*, actor: Any, post_review: PostReview) -> PostReview:
+    """The principal acknowledges a 後閲 item. Raises PermissionRefused for anyone else,
+    Conflict when already acknowledged."""
+    person = _person(actor)
+    item = PostReview.objects.select_for_update().get(pk=post_review.pk)
+    if item.principal_id != person.pk:
+        raise PermissionRefused(_("This post-review item is not yours."))
+    if item.acknowledged_at is not None:
+        raise Conflict(_("This post-review item has already been acknowledged."))
+    item.acknowledged_at = timezone.now()
+    item.save(update_fields=["acknowledged_at"])
+    audit.record(
+        action="workflow.post_review_acknowledged",
+        actor=actor,
+        target=item,
+        details={"step": item.step_id},
+    )
+    return item
+
+
+@transaction.atomic
+def delegation_create(
+    *, actor: Any, deputy_username: str, start_at: datetime, end_at: datetime
+) -> Delegation:
+    """The actor names a deputy (代決) for a period. Raises PermissionRefused for a user who is
+    not a person, ValidationFailed for an unknown or inactive deputy, oneself, or a bad period.
+    """
+    # The Delegation model belongs to the directory app; this service moves to
+    # directory/services.py when its owner adds delegation writes there.
+    principal = _person(actor)
+    deputy = (
+        Person.objects.select_related("user")
+        .filter(user__username=deputy_username, is_active=True)
+        .first()
+    )
+    if deputy is None:
+        raise ValidationFailed(_("Unknown deputy: %(name)s") % {"name": deputy_username})
+    if deputy.pk == principal.pk:
+        raise ValidationFailed(_("You cannot be your own deputy."))
+    if end_at <= start_at:
+        raise ValidationFailed(_("The end must be after the start."))
+    delegation = Delegation.objects.create(
+        principal=principal, deputy=deputy, start_at=start_at, end_at=end_at
+    )
+    audit.record(
+        action="directory.delegation_created",
+        actor=actor,
+        target=delegation,
+        details={
+            "deputy": deputy.username,
+            "start_at": start_at.isoformat(),
+            "end_at": end_at.isoformat(),
+        },
+    )
+    return delegation
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _person(actor: Any) -> Person:
+    person = person_for_user(actor)
+    if person is None or not person.is_active:
+        raise PermissionRefused(_("Only staff of the directory can take part in approvals."))
+    return person
+
+
+def _clean_title(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise ValidationFailed(_("A title is required."))
+    if len(title) > TITLE_MAX_LENGTH:
+        raise ValidationFailed(
+            _("The title is longer than %(max)s characters.") % {"max": TITLE_MAX_LENGTH}
+        )
+    return title
+
+
+def _drafting_unit(drafter: Person) -> OrgUnit:
+    """The drafter's 課 (or the unit itself for someone posted above any 課, e.g. a 部長)."""
+    post = person_primary_post(drafter)
+    if post is None:
+        raise ValidationFailed(_("The drafter has no post in the directory."))
+    return unit_at_level(post.unit, OrgUnit.Level.DIVISION) or post.unit
+
+
+def _apply_route_meta(proposal: Proposal, route: Route) -> None:
+    proposal.ruleset_id = route.ruleset_id
+    proposal.explanations = list(route.explanations)
+
+
+def _store_route(proposal: Proposal, route: Route, *, round_: int) -> None:
+    """Replace the (unsubmitted) steps of ``round_`` by the route's."""
+    ProposalStep.objects.filter(proposal=proposal, round__gte=round_).delete()
+    ProposalStep.objects.bulk_create(
+        ProposalStep(
+            proposal=proposal,
+            round=round_,
+            order=step.order,
+            kind=step.kind,
+            approver=step.approver,
+            unit=step.unit,
+            position=step.position,
+            reason=step.reason,
+            level_code=step.level_code,
+            is_optional=step.is_optional,
+        )
+        for step in route.steps
+    )
+
+
+def _locked(proposal_id: int) -> Proposal:
+    return (
+        Proposal.objects.select_for_update()
+        .select_related("category", "drafting_unit")
+        .get(pk=proposal_id)
+    )
+
+
+def _locked_step(person: Person, step: ProposalStep) -> tuple[Proposal, ProposalStep, int | None]:
+    """Lock the proposal, re-read the step, check the actor may act and the step is pending."""
+    proposal = _locked(step.proposal_id)
+    step = ProposalStep.objects.get(pk=step.pk)
+    principals = {p.pk for p in principals_for_deputy(person)}
+    may_act, acting_for_id = permissions.acting_for_on_step(
+        person, step, principals=principals, drafter_id=proposal.drafter_id
+    )
+    if not may_act:
+        raise PermissionRefused(_("This task is neither yours nor delegated to you."))
+    if proposal.status != Status.IN_REVIEW or step.state != State.PENDING:
+        raise Conflict(_("This task is no longer pending."))
+    return proposal, step, acting_for_id
+
+
+def _act(
+    step: ProposalStep,
+    *,
+    person: Person,
+    state: str,
+    acting_for_id: int | None,
+    comment: str,
+    now: datetime,
+) -> None:
+    step.state = state
+    step.acted_by = person
+    step.acting_for_id = acting_for_id
+    step.acted_at = now
+    step.comment = comment or ""
+    step.save(update_fields=["state", "acted_by", "acting_for", "acted_at", "comment"])
+    if acting_for_id is not None:
+        # 代決: the principal reviews afterwards (後閲).
+        PostReview.objects.create(principal_id=acting_for_id, step=step)
+
+
+def _open_in_order(step: ProposalStep, *, states: tuple[str, ...]) -> bool:
+    return ProposalStep.objects.filter(
+        proposal_id=step.proposal_id, round=step.round, order=step.order, state__in=states
+    ).exists()
+
+
+def _activate_after(proposal: Proposal, *, order: int, now: datetime) -> list[int]:
+    """Make the steps of the next order after ``order`` pending (all of a 合議 group at once)."""
+    waiting = ProposalStep.objects.filter(
+        proposal=proposal, round=proposal.round, state=State.WAITING, order__gt=order
+    )
+    next_order = waiting.order_by("order").values_list("order", flat=True).first()
+    if next_order is None:
+        return []
+    batch = waiting.filter(order=next_order)
+    ids = list(batch.values_list("pk", flat=True))
+    batch.update(state=State.PENDING, activated_at=now)
+    return ids
+
+
+def _cancel_open_steps(proposal: Proposal) -> list[int]:
+    open_steps = ProposalStep.objects.filter(
+        proposal=proposal, round=proposal.round, state__in=_OPEN_STEP_STATES
+    )
+    ids = list(open_steps.values_list("pk", flat=True))
+    open_steps.update(state=State.CANCELLED)
+    return ids
+
+
+def _decide(proposal: Proposal, *, now: datetime) -> None:
+    """Approved: the next document number of the drafting 課 in the fiscal year of ``now``.
+
+    The counter row is locked in this transaction, so numbers are unique and gap-free: a
+    decision that rolls back gives its number back with it.
+    """
+    fy = fiscal_year(now)
+    counter, _created = DocumentCounter.objects.select_for_update().get_or_create(
+        unit=proposal.drafting_unit, fiscal_year=fy
+    )
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    proposal.status = Status.APPROVED
+    proposal.decided_at = now
+    proposal.fiscal_year = fy
+    proposal.number = counter.last_number
+    proposal.document_number = document_number(proposal.drafting_unit, counter.last_number)
+    proposal.save(
+        update_fields=[
+            "status",
+            "decided_at",
+            "fiscal_year",
+            "number",
+            "document_number",
+            "updated_at",
+        ]
+    )
+
+
+def document_number(unit: OrgUnit, number: int) -> str:
+    """``<prefix>第<n>号``, e.g. 交財第12号."""
+    return f"{unit.effective_doc_number_prefix}第{number}号"
+
+
+def _history(
+    proposal: Proposal,
+    *,
+    actor: Person,
+    action: str,
+    step: ProposalStep | None = None,
+    comment: str = "",
+    at: datetime | None = None,
+    round_: int | None = None,
+) -> None:
+    Decision.objects.create(
+        proposal=proposal,
+        round=proposal.round if round_ is None else round_,
+        step=step,
+        actor=actor,
+        acting_for_id=step.acting_for_id if step else None,
+        action=action,
+        comment=comment or "",
+        at=at or timezone.now(),
+    )
+
+
+def _acting(step: ProposalStep) -> dict[str, Any]:
+    return {"acting_for": step.acting_for_id} if step.acting_for_id else {}
+
+
+def _audit(action: str, actor: Any, proposal: Proposal, **details: Any) -> None:
+    audit.record(action=action, actor=actor, target=proposal, details=details)
