@@ -28,6 +28,7 @@ urlpatterns = [
     # API. Only the schema: drf-spectacular's Swagger UI and ReDoc load from a CDN, and the city
     # network is closed.
     path("api/v1/", include("directory.api.urls")),
+    path("api/v1/", include("workflow.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 

@@ -1,0 +1,336 @@
+"""The approval API of CONTRACT.md ("Approval"): shapes, statuses, visibility and refusals.
+
+A 主事 of 市民課 > 窓口係 drafts; 窓口係長 approves; 市民課長 decides (general matters).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from workflow.models import ProposalStep
+
+pytestmark = pytest.mark.django_db
+
+DRAFTER, KAKARI, KACHO = "madoguchi_staff", "madoguchi_kakaricho", "shimin_kacho"
+API = "/api/v1/"
+
+
+@pytest.fixture
+def as_(city):
+    def client_for(username: str) -> APIClient:
+        client = APIClient()
+        # A fresh user each time: permissions are cached on the instance.
+        client.force_authenticate(get_user_model().objects.get(pk=city.p(username).user_id))
+        return client
+
+    return client_for
+
+
+def new_proposal(as_, **data) -> dict:
+    payload = {
+        "title": "窓口の案内表示の更新",
+        "body": "案内表示を更新する。",
+        "category": "general",
+    }
+    response = as_(DRAFTER).post(f"{API}proposals/", {**payload, **data}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def submitted(as_, **data) -> dict:
+    proposal = new_proposal(as_, **data)
+    response = as_(DRAFTER).post(f"{API}proposals/{proposal['id']}/submit/")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def task_of(as_, username: str, proposal_id: int) -> dict:
+    tasks = as_(username).get(f"{API}tasks/").json()
+    return next(t for t in tasks if t["proposal"] == proposal_id)
+
+
+def post(as_, username: str, url: str, data: dict | None = None):
+    return as_(username).post(f"{API}{url}", data or {}, format="json")
+
+
+# --- create and read --------------------------------------------------------------------------
+
+
+def test_create_returns_the_draft_with_its_route_in_the_contract_shape(as_):
+    proposal = new_proposal(as_, category="expenditure", amount=1_000_000)
+
+    assert proposal["status"] == "draft"
+    assert proposal["drafter"] == DRAFTER
+    assert (proposal["category"], proposal["amount"]) == ("expenditure", 1_000_000)
+    assert proposal["document_number"] is None
+    assert proposal["history"][0]["action"] == "created"
+    assert {"id", "title", "category", "amount", "status", "drafter", "route"} <= set(proposal)
+    assert [
+        {k: step[k] for k in ("order", "kind", "approver", "unit", "position", "state")}
+        for step in proposal["route"]
+    ] == [
+        {
+            "order": 1,
+            "kind": "approve",
+            "approver": KAKARI,
+            "unit": "窓口係",
+            "position": "係長",
+            "state": "waiting",
+        },
+        {
+            "order": 2,
+            "kind": "approve",
+            "approver": KACHO,
+            "unit": "市民課",
+            "position": "課長",
+            "state": "waiting",
+        },
+        {
+            "order": 3,
+            "kind": "decide",
+            "approver": "shimin_bucho",
+            "unit": "市民部",
+            "position": "部長",
+            "state": "waiting",
+        },
+    ]
+    assert all(step["reason"] for step in proposal["route"])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"title": "", "category": "general"},
+        {"title": "x", "category": "nonsense"},
+        {"title": "x", "category": "expenditure"},
+        {"title": "x", "category": "expenditure", "amount": -1},
+        {"category": "general"},
+    ],
+)
+def test_create_refuses_bad_input(as_, data):
+    response = as_(DRAFTER).post(f"{API}proposals/", data, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"]
+
+
+def test_anonymous_callers_are_refused(client):
+    assert client.get(f"{API}tasks/").status_code in (401, 403)
+    assert client.post(f"{API}proposals/", {}).status_code in (401, 403)
+
+
+def test_visibility_drafter_participants_deputies_auditors_and_nobody_else(as_, city):
+    proposal = new_proposal(as_)
+    url = f"{API}proposals/{proposal['id']}/"
+    # Before submission only the drafter sees the draft.
+    assert as_(DRAFTER).get(url).status_code == 200
+    assert as_(KAKARI).get(url).status_code == 404
+    post(as_, DRAFTER, f"proposals/{proposal['id']}/submit/")
+
+    for username in (DRAFTER, KAKARI, KACHO):
+        assert as_(username).get(url).status_code == 200
+    for outsider in ("zeimu_staff", "zeimu_kacho", "mayor"):
+        assert as_(outsider).get(url).status_code == 404
+    assert as_(DRAFTER).get(f"{API}proposals/999999/").status_code == 404
+
+    post(as_, KACHO, "delegations/", _period("shimin_hosa"))
+    assert as_("shimin_hosa").get(url).status_code == 200
+
+    auditor = city.p("zeimu_staff").user
+    auditor.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
+    assert as_("zeimu_staff").get(url).status_code == 200
+
+
+# --- submit, tasks, approve -------------------------------------------------------------------
+
+
+def test_submit_approve_and_decide_end_to_end(as_):
+    proposal = submitted(as_)
+    assert proposal["status"] == "in_review"
+    assert [s["state"] for s in proposal["route"]] == ["pending", "waiting"]
+
+    task = task_of(as_, KAKARI, proposal["id"])
+    assert {k: task[k] for k in ("proposal", "kind", "acting_for")} == {
+        "proposal": proposal["id"],
+        "kind": "approve",
+        "acting_for": None,
+    }
+    assert as_(KACHO).get(f"{API}tasks/").json() == []
+    response = post(as_, KAKARI, f"tasks/{task['id']}/approve/", {"comment": "確認"})
+    assert response.status_code == 200
+    assert [s["state"] for s in response.json()["route"]] == ["approved", "pending"]
+
+    task = task_of(as_, KACHO, proposal["id"])
+    assert task["kind"] == "decide"
+    decided = post(as_, KACHO, f"tasks/{task['id']}/approve/").json()
+
+    assert decided["status"] == "approved"
+    assert decided["document_number"] == "交市第1号"
+    assert [(h["action"], h["actor"], h["acting_for"]) for h in decided["history"]] == [
+        ("created", DRAFTER, None),
+        ("submitted", DRAFTER, None),
+        ("approved", KAKARI, None),
+        ("decided", KACHO, None),
+    ]
+    assert decided["history"][2]["comment"] == "確認"
+    assert decided["history"][0]["at"].endswith("+09:00")
+
+
+def test_task_refusals_403_409_404(as_):
+    proposal = submitted(as_)
+    task = task_of(as_, KAKARI, proposal["id"])
+
+    for someone_else in (KACHO, DRAFTER, "zeimu_kacho"):
+        response = post(as_, someone_else, f"tasks/{task['id']}/approve/")
+        assert response.status_code == 403
+        assert response.json()["detail"]
+    assert post(as_, KAKARI, f"tasks/{task['id']}/approve/").status_code == 200
+    response = post(as_, KAKARI, f"tasks/{task['id']}/approve/")
+    assert response.status_code == 409
+    assert response.json()["detail"]
+    assert post(as_, KAKARI, "tasks/999999/approve/").status_code == 404
+
+
+def test_send_back_needs_a_comment_then_returns_to_the_drafter(as_):
+    proposal = submitted(as_)
+    task = task_of(as_, KAKARI, proposal["id"])
+
+    for data in ({}, {"comment": ""}, {"comment": "  "}):
+        assert post(as_, KAKARI, f"tasks/{task['id']}/send-back/", data).status_code == 400
+    returned = post(as_, KAKARI, f"tasks/{task['id']}/send-back/", {"comment": "日付を確認"})
+
+    assert returned.status_code == 200
+    body = returned.json()
+    assert body["status"] == "returned"
+    assert [s["state"] for s in body["route"]] == ["returned", "cancelled"]
+    assert body["history"][-1]["action"] == "sent_back"
+    assert body["history"][-1]["comment"] == "日付を確認"
+    assert as_(KAKARI).get(f"{API}tasks/").json() == []
+
+    again = post(as_, DRAFTER, f"proposals/{proposal['id']}/submit/").json()
+    assert again["status"] == "in_review"
+    assert again["round"] == 2
+    assert [h["round"] for h in again["history"]][-1] == 2
+    assert [s["state"] for s in again["route"]] == ["pending", "waiting"]
+
+
+def test_reject_is_for_the_final_approver(as_):
+    proposal = submitted(as_)
+    task = task_of(as_, KAKARI, proposal["id"])
+    assert post(as_, KAKARI, f"tasks/{task['id']}/reject/", {"comment": "否"}).status_code == 403
+    post(as_, KAKARI, f"tasks/{task['id']}/approve/")
+    task = task_of(as_, KACHO, proposal["id"])
+
+    response = post(as_, KACHO, f"tasks/{task['id']}/reject/", {"comment": "必要性なし"})
+    assert response.status_code == 200
+    assert response.json()["status"] == "rejected"
+    assert response.json()["document_number"] is None
+
+
+# --- withdraw and cancel ----------------------------------------------------------------------
+
+
+def test_withdraw_by_the_drafter_only(as_):
+    proposal = submitted(as_)
+    url = f"proposals/{proposal['id']}/withdraw/"
+
+    assert post(as_, KAKARI, url).status_code == 403
+    assert post(as_, "zeimu_staff", url).status_code == 404
+    response = post(as_, DRAFTER, url)
+    assert response.status_code == 200
+    assert response.json()["status"] == "draft"
+    assert [s["state"] for s in response.json()["route"]] == ["cancelled", "cancelled"]
+    assert as_(KAKARI).get(f"{API}tasks/").json() == []
+    assert post(as_, DRAFTER, url).status_code == 409
+
+
+def test_actions_on_a_cancelled_proposal_conflict(as_):
+    proposal = submitted(as_)
+    task = task_of(as_, KAKARI, proposal["id"])
+    assert post(as_, KAKARI, f"proposals/{proposal['id']}/cancel/").status_code == 403
+
+    response = post(as_, DRAFTER, f"proposals/{proposal['id']}/cancel/")
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+
+    assert post(as_, KAKARI, f"tasks/{task['id']}/approve/").status_code == 409
+    assert post(as_, KAKARI, f"tasks/{task['id']}/send-back/", {"comment": "x"}).status_code == 409
+    for action in ("submit", "withdraw", "cancel"):
+        assert post(as_, DRAFTER, f"proposals/{proposal['id']}/{action}/").status_code == 409
+    assert as_(DRAFTER).get(f"{API}proposals/{proposal['id']}/").json()["status"] == "cancelled"
+
+
+# --- 代決 and 後閲 ----------------------------------------------------------------------------
+
+
+def _period(deputy: str) -> dict:
+    now = timezone.now()
+    return {
+        "deputy": deputy,
+        "start": (now - timedelta(hours=1)).isoformat(),
+        "end": (now + timedelta(days=2)).isoformat(),
+    }
+
+
+def test_acting_approval_and_post_review_end_to_end(as_):
+    proposal = submitted(as_)
+    post(as_, KAKARI, f"tasks/{task_of(as_, KAKARI, proposal['id'])['id']}/approve/")
+
+    response = post(as_, KACHO, "delegations/", _period("shimin_hosa"))
+    assert response.status_code == 201
+    assert {k: response.json()[k] for k in ("principal", "deputy")} == {
+        "principal": KACHO,
+        "deputy": "shimin_hosa",
+    }
+
+    task = task_of(as_, "shimin_hosa", proposal["id"])
+    assert (task["kind"], task["acting_for"]) == ("decide", KACHO)
+    decided = post(as_, "shimin_hosa", f"tasks/{task['id']}/approve/").json()
+
+    assert decided["status"] == "approved"
+    assert decided["document_number"] == "交市第1号"
+    assert (decided["history"][-1]["actor"], decided["history"][-1]["acting_for"]) == (
+        "shimin_hosa",
+        KACHO,
+    )
+    decide_step = decided["route"][-1]
+    assert (decide_step["acted_by"], decide_step["acting_for"]) == ("shimin_hosa", KACHO)
+
+    queue = as_(KACHO).get(f"{API}post-reviews/").json()
+    assert [(i["proposal"], i["acted_by"], i["acknowledged_at"]) for i in queue] == [
+        (proposal["id"], "shimin_hosa", None)
+    ]
+    assert as_("shimin_hosa").get(f"{API}post-reviews/").json() == []
+    item = queue[0]["id"]
+    assert post(as_, "shimin_hosa", f"post-reviews/{item}/ack/").status_code == 404
+    acked = post(as_, KACHO, f"post-reviews/{item}/ack/")
+    assert acked.status_code == 200
+    assert acked.json()["acknowledged_at"]
+    assert post(as_, KACHO, f"post-reviews/{item}/ack/").status_code == 409
+    assert as_(KACHO).get(f"{API}post-reviews/").json() == []
+    assert len(as_(KACHO).get(f"{API}post-reviews/?all=1").json()) == 1
+
+
+def test_delegation_input_is_checked(as_):
+    now = timezone.now()
+    for data in (
+        _period("nobody"),
+        _period(KACHO),
+        {"deputy": "shimin_hosa", "start": now.isoformat(), "end": now.isoformat()},
+        {"deputy": "shimin_hosa"},
+    ):
+        assert post(as_, KACHO, "delegations/", data).status_code == 400
+
+
+def test_task_list_query_count_does_not_grow_with_tasks(as_, django_assert_max_num_queries):
+    for _ in range(5):
+        submitted(as_)
+    with django_assert_max_num_queries(8):
+        tasks = as_(KAKARI).get(f"{API}tasks/").json()
+    assert len(tasks) == 5
+    assert ProposalStep.objects.filter(state="pending").count() == 5

@@ -1,0 +1,38 @@
+"""Approval endpoints under /api/v1/ (see CONTRACT.md "Approval")."""
+
+from django.urls import path
+
+from workflow.api import views
+
+app_name = "workflow_api"
+
+urlpatterns = [
+    path("proposals/", views.ProposalCreateApi.as_view(), name="proposal-create"),
+    path("proposals/<int:proposal_id>/", views.ProposalDetailApi.as_view(), name="proposal"),
+    path(
+        "proposals/<int:proposal_id>/submit/",
+        views.ProposalSubmitApi.as_view(),
+        name="proposal-submit",
+    ),
+    path(
+        "proposals/<int:proposal_id>/withdraw/",
+        views.ProposalWithdrawApi.as_view(),
+        name="proposal-withdraw",
+    ),
+    path(
+        "proposals/<int:proposal_id>/cancel/",
+        views.ProposalCancelApi.as_view(),
+        name="proposal-cancel",
+    ),
+    path("tasks/", views.TaskListApi.as_view(), name="tasks"),
+    path("tasks/<int:task_id>/approve/", views.TaskApproveApi.as_view(), name="task-approve"),
+    path("tasks/<int:task_id>/send-back/", views.TaskSendBackApi.as_view(), name="task-send-back"),
+    path("tasks/<int:task_id>/reject/", views.TaskRejectApi.as_view(), name="task-reject"),
+    path("delegations/", views.DelegationCreateApi.as_view(), name="delegation-create"),
+    path("post-reviews/", views.PostReviewListApi.as_view(), name="post-reviews"),
+    path(
+        "post-reviews/<int:post_review_id>/ack/",
+        views.PostReviewAckApi.as_view(),
+        name="post-review-ack",
+    ),
+]

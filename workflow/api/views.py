@@ -1,0 +1,351 @@
+"""REST API of the approval workflow (CONTRACT.md "Approval"). Thin: parse, call a selector or a
+service, shape the answer. Visibility comes from the selectors (invisible → 404), permissions
+and states from the services (403/409).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from workflow import selectors, services
+from workflow.proposals_models import Decision, PostReview, Proposal, ProposalStep
+
+
+def _username(person: Any) -> str | None:
+    return person.user.get_username() if person is not None else None
+
+
+# --- shared output shapes ---------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="ProposalRouteStep")
+class RouteStepOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    order = serializers.IntegerField()
+    kind = serializers.CharField()
+    approver = serializers.CharField()
+    unit = serializers.CharField()
+    position = serializers.CharField()
+    state = serializers.CharField()
+    reason = serializers.CharField()
+    is_optional = serializers.BooleanField()
+    acted_by = serializers.CharField(allow_null=True)
+    acting_for = serializers.CharField(allow_null=True)
+    acted_at = serializers.DateTimeField(allow_null=True)
+    comment = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="ProposalHistoryEntry")
+class HistoryOutput(serializers.Serializer):
+    round = serializers.IntegerField()
+    actor = serializers.CharField()
+    acting_for = serializers.CharField(allow_null=True)
+    action = serializers.CharField()
+    at = serializers.DateTimeField()
+    comment = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="Proposal")
+class ProposalOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    category = serializers.CharField()
+    amount = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField()
+    drafter = serializers.CharField()
+    drafting_unit = serializers.CharField()
+    round = serializers.IntegerField()
+    ruleset_version = serializers.IntegerField(allow_null=True)
+    route = RouteStepOutput(many=True)
+    explanations = serializers.ListField(child=serializers.CharField())
+    document_number = serializers.CharField(allow_null=True)
+    fiscal_year = serializers.IntegerField(allow_null=True)
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    history = HistoryOutput(many=True)
+
+
+def _step_data(step: ProposalStep) -> dict[str, Any]:
+    return {
+        "id": step.pk,
+        "order": step.order,
+        "kind": step.kind,
+        "approver": _username(step.approver),
+        "unit": step.unit.name,
+        "position": step.position,
+        "state": step.state,
+        "reason": step.reason,
+        "is_optional": step.is_optional,
+        "acted_by": _username(step.acted_by),
+        "acting_for": _username(step.acting_for),
+        "acted_at": step.acted_at,
+        "comment": step.comment,
+    }
+
+
+def _history_data(entry: Decision) -> dict[str, Any]:
+    return {
+        "round": entry.round,
+        "actor": _username(entry.actor),
+        "acting_for": _username(entry.acting_for),
+        "action": entry.action,
+        "at": entry.at,
+        "comment": entry.comment,
+    }
+
+
+def proposal_data(proposal: Proposal) -> dict[str, Any]:
+    data = {
+        "id": proposal.pk,
+        "title": proposal.title,
+        "body": proposal.body,
+        "category": proposal.category.code,
+        "amount": proposal.amount,
+        "status": proposal.status,
+        "drafter": _username(proposal.drafter),
+        "drafting_unit": proposal.drafting_unit.name,
+        "round": proposal.round,
+        "ruleset_version": proposal.ruleset.version if proposal.ruleset_id else None,
+        "route": [_step_data(step) for step in selectors.proposal_route(proposal)],
+        "explanations": list(proposal.explanations),
+        "document_number": proposal.document_number or None,
+        "fiscal_year": proposal.fiscal_year,
+        "submitted_at": proposal.submitted_at,
+        "decided_at": proposal.decided_at,
+        "history": [_history_data(entry) for entry in selectors.proposal_history(proposal)],
+    }
+    return ProposalOutput(data).data
+
+
+def _reloaded(request: Request, proposal_id: int) -> Response:
+    proposal = selectors.proposal_get(user=request.user, proposal_id=proposal_id)
+    return Response(proposal_data(proposal))
+
+
+# --- proposals --------------------------------------------------------------------------------
+
+
+class ProposalCreateApi(APIView):
+    """POST: a new draft proposal of mine, with its computed route (201)."""
+
+    @extend_schema_serializer(component_name="ProposalCreateInput")
+    class Input(serializers.Serializer):
+        title = serializers.CharField(max_length=200)
+        body = serializers.CharField(required=False, allow_blank=True, default="")
+        category = serializers.CharField(max_length=30)
+        amount = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+    @extend_schema(request=Input, responses={201: ProposalOutput})
+    def post(self, request: Request) -> Response:
+        serializer = self.Input(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposal = services.proposal_create(actor=request.user, **serializer.validated_data)
+        proposal = selectors.proposal_get(user=request.user, proposal_id=proposal.pk)
+        return Response(proposal_data(proposal), status=status.HTTP_201_CREATED)
+
+
+class ProposalDetailApi(APIView):
+    """GET: a proposal I may see, with its route and its history (404 otherwise)."""
+
+    @extend_schema(responses={200: ProposalOutput})
+    def get(self, request: Request, proposal_id: int) -> Response:
+        return _reloaded(request, proposal_id)
+
+
+class _ProposalActionApi(APIView):
+    service: Any = None
+
+    @extend_schema(request=None, responses={200: ProposalOutput})
+    def post(self, request: Request, proposal_id: int) -> Response:
+        proposal = selectors.proposal_get(user=request.user, proposal_id=proposal_id)
+        type(self).service(actor=request.user, proposal=proposal)
+        return _reloaded(request, proposal_id)
+
+
+class ProposalSubmitApi(_ProposalActionApi):
+    """POST: draft/returned → in_review (a new round)."""
+
+    service = staticmethod(services.proposal_submit)
+
+
+class ProposalWithdrawApi(_ProposalActionApi):
+    """POST: 引戻し — back to draft; the drafter only, before the decision."""
+
+    service = staticmethod(services.proposal_withdraw)
+
+
+class ProposalCancelApi(_ProposalActionApi):
+    """POST: 取下げ — cancelled, kept on record; the drafter only."""
+
+    service = staticmethod(services.proposal_cancel)
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+class TaskListApi(APIView):
+    """GET: my pending tasks, including those I may act on as a deputy (``acting_for``)."""
+
+    @extend_schema_serializer(component_name="Task")
+    class Output(serializers.Serializer):
+        id = serializers.IntegerField()
+        proposal = serializers.IntegerField()
+        title = serializers.CharField()
+        kind = serializers.CharField()
+        order = serializers.IntegerField()
+        approver = serializers.CharField()
+        acting_for = serializers.CharField(allow_null=True)
+        activated_at = serializers.DateTimeField(allow_null=True)
+
+    @extend_schema(responses={200: Output(many=True)})
+    def get(self, request: Request) -> Response:
+        rows = [
+            {
+                "id": step.pk,
+                "proposal": step.proposal_id,
+                "title": step.proposal.title,
+                "kind": step.kind,
+                "order": step.order,
+                "approver": _username(step.approver),
+                "acting_for": _username(principal),
+                "activated_at": step.activated_at,
+            }
+            for step, principal in selectors.task_list_for_user(user=request.user)
+        ]
+        return Response(self.Output(rows, many=True).data)
+
+
+@extend_schema_serializer(component_name="TaskActionInput")
+class TaskActionInput(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class _TaskActionApi(APIView):
+    service: Any = None
+
+    @extend_schema(request=TaskActionInput, responses={200: ProposalOutput})
+    def post(self, request: Request, task_id: int) -> Response:
+        serializer = TaskActionInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        step = selectors.task_get(task_id=task_id)
+        type(self).service(actor=request.user, step=step, **serializer.validated_data)
+        return _reloaded(request, step.proposal_id)
+
+
+class TaskApproveApi(_TaskActionApi):
+    """POST: approve (回議), agree (合議) or decide (決裁); 409 once the task is done."""
+
+    service = staticmethod(services.task_approve)
+
+
+class TaskSendBackApi(_TaskActionApi):
+    """POST: 差戻し to the drafter; a comment is required."""
+
+    service = staticmethod(services.task_send_back)
+
+
+class TaskRejectApi(_TaskActionApi):
+    """POST: 否決 by the final approver."""
+
+    service = staticmethod(services.task_reject)
+
+
+# --- delegations and 後閲 ---------------------------------------------------------------------
+
+
+class DelegationCreateApi(APIView):
+    """POST: I name my deputy (代決) for a period."""
+
+    @extend_schema_serializer(component_name="DelegationCreateInput")
+    class Input(serializers.Serializer):
+        deputy = serializers.CharField(max_length=150)
+        start = serializers.DateTimeField()
+        end = serializers.DateTimeField()
+
+    @extend_schema_serializer(component_name="Delegation")
+    class Output(serializers.Serializer):
+        id = serializers.IntegerField()
+        principal = serializers.CharField()
+        deputy = serializers.CharField()
+        start = serializers.DateTimeField()
+        end = serializers.DateTimeField()
+
+    @extend_schema(request=Input, responses={201: Output})
+    def post(self, request: Request) -> Response:
+        serializer = self.Input(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        delegation = services.delegation_create(
+            actor=request.user,
+            deputy_username=data["deputy"],
+            start_at=data["start"],
+            end_at=data["end"],
+        )
+        out = {
+            "id": delegation.pk,
+            "principal": _username(delegation.principal),
+            "deputy": _username(delegation.deputy),
+            "start": delegation.start_at,
+            "end": delegation.end_at,
+        }
+        return Response(self.Output(out).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_serializer(component_name="PostReview")
+class PostReviewOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    proposal = serializers.IntegerField()
+    title = serializers.CharField()
+    step = serializers.IntegerField()
+    kind = serializers.CharField()
+    action = serializers.CharField()
+    acted_by = serializers.CharField()
+    acted_at = serializers.DateTimeField(allow_null=True)
+    comment = serializers.CharField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+
+
+def _post_review_data(item: PostReview) -> dict[str, Any]:
+    step = item.step
+    return PostReviewOutput(
+        {
+            "id": item.pk,
+            "proposal": step.proposal_id,
+            "title": step.proposal.title,
+            "step": step.pk,
+            "kind": step.kind,
+            "action": step.state,
+            "acted_by": _username(step.acted_by),
+            "acted_at": step.acted_at,
+            "comment": step.comment,
+            "acknowledged_at": item.acknowledged_at,
+        }
+    ).data
+
+
+class PostReviewListApi(APIView):
+    """GET: my 後閲 queue (``?all=1`` includes acknowledged items)."""
+
+    @extend_schema(responses={200: PostReviewOutput(many=True)})
+    def get(self, request: Request) -> Response:
+        include = request.query_params.get("all", "").lower() in {"1", "true", "yes"}
+        items = selectors.post_review_list_for_user(user=request.user, include_acknowledged=include)
+        return Response([_post_review_data(item) for item in items])
+
+
+class PostReviewAckApi(APIView):
+    """POST: acknowledge one of my 後閲 items; 409 when already acknowledged."""
+
+    @extend_schema(request=None, responses={200: PostReviewOutput})
+    def post(self, request: Request, post_review_id: int) -> Response:
+        item = selectors.post_review_get(user=request.user, post_review_id=post_review_id)
+        item = services.post_review_ack(actor=request.user, post_review=item)
+        item = selectors.post_review_get(user=request.user, post_review_id=item.pk)
+        return Response(_post_review_data(item))
