@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "axes",
     "viewflow",
+    "viewflow.workflow",
     "django_tasks",
     # Kairan apps, in dependency order (see docs/architecture.md)
     "audit",

@@ -57,6 +57,15 @@ class Proposal(models.Model):
         blank=True,
     )
     explanations = models.JSONField(_("route explanations"), default=list, blank=True)
+    # The viewflow process of the current round (a new one per submission); see flows.py.
+    process = models.ForeignKey(
+        "viewflow.Process",
+        verbose_name=_("process"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     document_number = models.CharField(_("document number"), max_length=50, blank=True)
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), null=True, blank=True)
     number = models.PositiveIntegerField(_("number"), null=True, blank=True)
@@ -135,6 +144,15 @@ class ProposalStep(models.Model):
         verbose_name=_("acting for"),
         on_delete=models.PROTECT,
         related_name="+",
+        null=True,
+        blank=True,
+    )
+    # The viewflow task of this step once the flow has reached it (it is then ``pending``).
+    task = models.OneToOneField(
+        "viewflow.Task",
+        verbose_name=_("task"),
+        on_delete=models.PROTECT,
+        related_name="proposal_step",
         null=True,
         blank=True,
     )

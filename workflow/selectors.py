@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
+from viewflow.workflow.status import STATUS
 
 from audit.exceptions import NotFound
 from audit.permissions import can_view_audit_log
@@ -69,14 +70,14 @@ def task_list_for_user(*, user: Any) -> list[tuple[ProposalStep, Any]]:
     if person is None:
         return []
     principals = {p.pk: p for p in principals_for_deputy(person)}
+    owners = [person.user_id, *(p.user_id for p in principals.values())]
+    # The inbox is viewflow's assigned tasks, found through the (owner, status, created) index.
     steps = (
-        ProposalStep.objects.filter(
-            state=ProposalStep.State.PENDING, approver_id__in=[person.pk, *principals]
-        )
+        ProposalStep.objects.filter(task__owner_id__in=owners, task__status=STATUS.ASSIGNED)
         # A drafter never acts on their own proposal, not even as a deputy.
         .exclude(proposal__drafter=person)
         .select_related("proposal", "approver__user")
-        .order_by("activated_at", "id")
+        .order_by("task__created", "id")
     )
     return [(step, principals.get(step.approver_id)) for step in steps]
 

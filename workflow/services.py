@@ -15,6 +15,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from viewflow.workflow.models import Process, Task
+from viewflow.workflow.status import PROCESS
 
 from audit import services as audit
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
@@ -27,6 +29,7 @@ from directory.selectors import (
     unit_at_level,
 )
 from workflow import permissions, rules
+from workflow.flows import ProposalFlow
 from workflow.proposals_models import (
     Decision,
     DocumentCounter,
@@ -159,7 +162,9 @@ def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
         update_fields=["round", "status", "submitted_at", "ruleset", "explanations", "updated_at"]
     )
     _store_route(proposal, route, round_=new_round)
-    _activate_after(proposal, order=0, now=now)
+    # The flow makes the first group's steps pending (ProposalFlow.step_reached).
+    proposal.process = ProposalFlow.start.run(proposal=proposal)
+    proposal.save(update_fields=["process"])
     _history(proposal, actor=person, action=Action.SUBMITTED, at=now)
     _audit(
         "workflow.proposal_submitted",
@@ -185,6 +190,7 @@ def proposal_withdraw(*, actor: Any, proposal: Proposal) -> Proposal:
         raise Conflict(_("Only a proposal in review can be withdrawn."))
     now = timezone.now()
     cancelled = _cancel_open_steps(proposal)
+    _cancel_process(proposal)
     proposal.status = Status.DRAFT
     proposal.save(update_fields=["status", "updated_at"])
     _history(proposal, actor=person, action=Action.WITHDRAWN, at=now)
@@ -206,6 +212,7 @@ def proposal_cancel(*, actor: Any, proposal: Proposal) -> Proposal:
         raise Conflict(_("This proposal has already been decided or cancelled."))
     now = timezone.now()
     cancelled = _cancel_open_steps(proposal)
+    _cancel_process(proposal)
     proposal.status = Status.CANCELLED
     proposal.save(update_fields=["status", "updated_at"])
     _history(proposal, actor=person, action=Action.CANCELLED, at=now)
@@ -245,10 +252,10 @@ def task_approve(*, actor: Any, step: ProposalStep, comment: str = "") -> Propos
     if step.kind == ProposalStep.Kind.DECIDE:
         _decide(proposal, now=now)
         details["document_number"] = proposal.document_number
-    elif not _open_in_order(step, states=(State.PENDING,)):
-        # The last of a 合議 group (or a single step): the route moves on exactly once, because
-        # every approver of this proposal holds its row lock while checking.
-        _activate_after(proposal, order=step.order, now=now)
+    # The flow's join waits for the rest of a 合議 group, then its hub activates the next group
+    # (or ends the process after the decision). Every approver of this proposal holds its row
+    # lock while doing so: the route moves on exactly once.
+    _complete_task(step)
     _audit(f"workflow.task_{action}", actor, proposal, **details, **_acting(step))
     return step
 
@@ -275,6 +282,7 @@ def task_send_back(*, actor: Any, step: ProposalStep, comment: str) -> ProposalS
     cancelled = _cancel_open_steps(proposal)
     proposal.status = Status.RETURNED
     proposal.save(update_fields=["status", "updated_at"])
+    _complete_task(step)  # the join cancels the sibling 合議 branches; the process ends
     _history(proposal, actor=person, action=Action.SENT_BACK, step=step, comment=comment, at=now)
     _audit(
         "workflow.task_sent_back",
@@ -310,6 +318,7 @@ def task_reject(*, actor: Any, step: ProposalStep, comment: str = "") -> Proposa
     proposal.status = Status.REJECTED
     proposal.decided_at = now
     proposal.save(update_fields=["status", "decided_at", "updated_at"])
+    _complete_task(step)
     _history(proposal, actor=person, action=Action.REJECTED, step=step, comment=comment, at=now)
     _audit(
         "workflow.task_rejected", actor, proposal, step=step.pk, round=step.round, **_acting(step)
@@ -475,24 +484,21 @@ def _act(
         PostReview.objects.create(principal_id=acting_for_id, step=step)
 
 
-def _open_in_order(step: ProposalStep, *, states: tuple[str, ...]) -> bool:
-    return ProposalStep.objects.filter(
-        proposal_id=step.proposal_id, round=step.round, order=step.order, state__in=states
-    ).exists()
+def _complete_task(step: ProposalStep) -> None:
+    """Finish the step's viewflow task and let the flow move on (under its process lock)."""
+    task = Task.objects.get(pk=step.task_id)
+    with task.activation() as activation:
+        activation.start(None)
+        activation.execute()
 
 
-def _activate_after(proposal: Proposal, *, order: int, now: datetime) -> list[int]:
-    """Make the steps of the next order after ``order`` pending (all of a 合議 group at once)."""
-    waiting = ProposalStep.objects.filter(
-        proposal=proposal, round=proposal.round, state=State.WAITING, order__gt=order
-    )
-    next_order = waiting.order_by("order").values_list("order", flat=True).first()
-    if next_order is None:
-        return []
-    batch = waiting.filter(order=next_order)
-    ids = list(batch.values_list("pk", flat=True))
-    batch.update(state=State.PENDING, activated_at=now)
-    return ids
+def _cancel_process(proposal: Proposal) -> None:
+    """End the round's viewflow process (withdraw, cancel): its open tasks are cancelled."""
+    if proposal.process_id is None:
+        return
+    process = Process.objects.get(pk=proposal.process_id)
+    if process.status not in (PROCESS.DONE, PROCESS.CANCELED):
+        ProposalFlow.instance.cancel(process)
 
 
 def _cancel_open_steps(proposal: Proposal) -> list[int]:

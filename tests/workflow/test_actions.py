@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.utils import timezone
+from viewflow.workflow.models import Process, Task
 
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
 from audit.models import AuditEvent
 from directory.models import Delegation
 from tests.workflow.conftest import make_ruleset
 from workflow import services
+from workflow.flows import ProposalFlow
 from workflow.models import Decision, DocumentCounter, PostReview, Proposal, ProposalStep
 
 pytestmark = pytest.mark.django_db
@@ -449,3 +451,73 @@ def test_the_drafting_unit_is_the_division_of_the_drafter(city):
     assert create(city, drafter=KAKARI).drafting_unit == city.u("市民課")
     assert create(city, drafter=KACHO).drafting_unit == city.u("市民課")
     assert create(city, drafter="shimin_bucho").drafting_unit == city.u("市民部")
+
+
+# --- the viewflow side: one process per round, one task per pending step ---------------------
+
+
+def review_tasks(proposal: Proposal) -> list[tuple[str, str]]:
+    tasks = Task.objects.filter(process_id=proposal.process_id, flow_task_type="HUMAN")
+    return [(t.owner.username, t.status) for t in tasks.order_by("id")]
+
+
+def test_each_pending_step_is_an_assigned_viewflow_task(city):
+    proposal = submitted(city)
+    step = pending(proposal)
+
+    process = Process.objects.get(pk=proposal.process_id)
+    assert process.flow_class is ProposalFlow
+    assert process.status == "NEW"
+    assert step.task.owner == user(city, KAKARI)
+    assert review_tasks(proposal) == [(KAKARI, "ASSIGNED")]
+
+    approve(city, proposal, KAKARI)
+    assert review_tasks(proposal) == [(KAKARI, "DONE"), (KACHO, "ASSIGNED")]
+    approve(city, proposal, KACHO)
+    assert review_tasks(proposal) == [(KAKARI, "DONE"), (KACHO, "DONE")]
+    assert Process.objects.get(pk=proposal.process_id).status == "DONE"
+
+
+def test_send_back_in_consultation_cancels_the_sibling_task_and_ends_the_process(city):
+    make_ruleset(
+        version=2,
+        effective_on=date(2001, 4, 1),
+        authority=[("general", 0, None, "kacho")],
+        consultations=[("general", 0, None, "財政課"), ("general", 0, None, "人事課")],
+    )
+    proposal = submitted(city)
+    approve(city, proposal, KAKARI)
+    assert review_tasks(proposal)[1:] == [("zaisei_kacho", "ASSIGNED"), ("jinji_kacho", "ASSIGNED")]
+
+    step = pending(proposal, "jinji_kacho")
+    services.task_send_back(actor=user(city, "jinji_kacho"), step=step, comment="要協議")
+
+    assert review_tasks(proposal)[1:] == [("zaisei_kacho", "CANCELED"), ("jinji_kacho", "DONE")]
+    first_process = proposal.process_id
+    assert Process.objects.get(pk=first_process).status == "DONE"
+
+    services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+    proposal.refresh_from_db()
+    assert proposal.process_id != first_process
+    assert review_tasks(proposal) == [(KAKARI, "ASSIGNED")]
+
+
+def test_withdraw_and_cancel_cancel_the_process(city):
+    proposal = submitted(city)
+    services.proposal_withdraw(actor=user(city, DRAFTER), proposal=proposal)
+    assert review_tasks(proposal) == [(KAKARI, "CANCELED")]
+    assert Process.objects.get(pk=proposal.process_id).status == "CANCELED"
+
+    services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+    proposal.refresh_from_db()
+    services.proposal_cancel(actor=user(city, DRAFTER), proposal=proposal)
+    assert review_tasks(proposal) == [(KAKARI, "CANCELED")]
+    assert Process.objects.get(pk=proposal.process_id).status == "CANCELED"
+
+
+def test_reject_ends_the_process(city):
+    proposal = submitted(city)
+    approve(city, proposal, KAKARI)
+    services.task_reject(actor=user(city, KACHO), step=pending(proposal), comment="不要")
+    assert review_tasks(proposal) == [(KAKARI, "DONE"), (KACHO, "DONE")]
+    assert Process.objects.get(pk=proposal.process_id).status == "DONE"

@@ -1,0 +1,47 @@
+"""A viewflow node of our own: a split whose branches are computed at run time.
+
+viewflow's open-source edition has no ``Split(data_source=)``, so a route group (one 回議 step,
+or the parallel 合議 steps that share an order) is split here: one branch per step of the group,
+each branch task carrying ``{"step": <ProposalStep id>}`` in its ``data``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from viewflow import this
+from viewflow.workflow.activation import Activation
+from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.split import Split, SplitActivation
+
+
+class RouteSplitActivation(SplitActivation):
+    """One outgoing task per step id returned by the node's ``steps_of`` callable."""
+
+    @Activation.status.super()
+    def activate(self) -> None:
+        branch = self.flow_task._branch
+        self.next_tasks = [(branch, {"step": pk}) for pk in self.flow_task._steps_of(self)]
+        if not self.next_tasks:
+            raise FlowRuntimeError(f"No route step to activate for {self.flow_task.name}")
+
+
+class RouteSplit(Split):
+    """``RouteSplit(steps_of).Next(node)``: ``node`` once per step id of ``steps_of(act)``."""
+
+    activation_class = RouteSplitActivation
+
+    def __init__(self, steps_of: Callable[[Any], list[int]] | Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._steps_of = steps_of
+
+    def _resolve(self, instance: Any) -> None:
+        super()._resolve(instance)
+        self._steps_of = this.resolve(instance, self._steps_of)
+
+    @property
+    def _branch(self) -> Any:
+        if len(self._activate_next) != 1:
+            raise FlowRuntimeError(f"{self.name} needs exactly one Next() node")
+        return self._activate_next[0][0]
