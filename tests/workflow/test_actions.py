@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from viewflow.workflow.models import Process, Task
 
@@ -521,3 +522,16 @@ def test_reject_ends_the_process(city):
     services.task_reject(actor=user(city, KACHO), step=pending(proposal), comment="不要")
     assert review_tasks(proposal) == [(KAKARI, "DONE"), (KACHO, "DONE")]
     assert Process.objects.get(pk=proposal.process_id).status == "DONE"
+
+
+@pytest.mark.postgres
+def test_decision_history_is_append_only_in_postgresql(city):
+    proposal = submitted(city)
+    entry = Decision.objects.filter(proposal=proposal).first()
+    for change in (
+        lambda: Decision.objects.filter(pk=entry.pk).update(comment="改ざん"),
+        lambda: Decision.objects.filter(pk=entry.pk).delete(),
+    ):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            change()
+    assert Decision.objects.get(pk=entry.pk).comment == ""
