@@ -178,3 +178,45 @@ def test_concurrent_consultations_advance_the_route_exactly_once(city):
         ]
         proposal.refresh_from_db()
         assert [t for t in human_tasks(proposal) if t[1] == "ASSIGNED"] == [(KACHO, "ASSIGNED")]
+
+
+def test_send_back_racing_a_consultation_approval_leaves_no_open_task(city):
+    make_ruleset(
+        version=2,
+        effective_on=date(2001, 4, 1),
+        authority=[("general", 0, None, "kacho")],
+        consultations=[("general", 0, None, "財政課"), ("general", 0, None, "人事課")],
+    )
+    proposals = []
+    for _ in range(10):
+        proposal = submitted(city)
+        services.task_approve(actor=user(city, KAKARI), step=pending(proposal))
+        proposals.append(proposal)
+
+    def agree(step: ProposalStep) -> Callable[[], str]:
+        return lambda: services.task_approve(actor=user(city, "zaisei_kacho"), step=step).state
+
+    def send_back(step: ProposalStep) -> Callable[[], str]:
+        return lambda: (
+            services.task_send_back(
+                actor=user(city, "jinji_kacho"), step=step, comment="再検討"
+            ).state
+        )
+
+    jobs = []
+    for proposal in proposals:
+        jobs += [
+            agree(pending(proposal, "zaisei_kacho")),
+            send_back(pending(proposal, "jinji_kacho")),
+        ]
+    results = run_concurrently(jobs)
+
+    # Every send-back wins or follows the approval; an approval after it is a Conflict.
+    assert all(outcome == "ok" for outcome, _ in results[1::2])
+    assert {outcome for outcome, _ in results[0::2]} <= {"ok", "Conflict"}
+    for proposal in proposals:
+        proposal.refresh_from_db()
+        assert proposal.status == "returned"
+        assert not ProposalStep.objects.filter(proposal=proposal, state="pending").exists()
+        assert "ASSIGNED" not in {status for _, status in human_tasks(proposal)}
+        assert proposal.process.status == "DONE"
