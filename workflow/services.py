@@ -567,7 +567,10 @@ def _history(
 
 
 def _acting(step: ProposalStep) -> dict[str, Any]:
-    return {"acting_for": step.acting_for_id} if step.acting_for_id else {}
+    """代決: the principal's username, for the audit log."""
+    if not step.acting_for_id:
+        return {}
+    return {"acting_for": Person.objects.select_related("user").get(pk=step.acting_for_id).username}
 
 
 def _audit(action: str, actor: Any, proposal: Proposal, **details: Any) -> None:

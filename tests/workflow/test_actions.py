@@ -18,6 +18,7 @@ from viewflow.workflow.models import Process, Task
 
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
 from audit.models import AuditEvent
+from audit.selectors import chain_verify
 from directory.models import Delegation
 from tests.workflow.conftest import make_ruleset
 from workflow import services
@@ -535,3 +536,42 @@ def test_decision_history_is_append_only_in_postgresql(city):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             change()
     assert Decision.objects.get(pk=entry.pk).comment == ""
+
+
+def test_every_state_change_is_audited_and_the_chain_verifies(city):
+    drafter = user(city, DRAFTER)
+    proposal = create(city)
+    services.proposal_update(actor=drafter, proposal=proposal, body="追記")
+    services.proposal_submit(actor=drafter, proposal=proposal)
+    services.task_send_back(actor=user(city, KAKARI), step=pending(proposal), comment="修正を")
+    services.proposal_submit(actor=drafter, proposal=proposal)
+    services.proposal_withdraw(actor=drafter, proposal=proposal)
+    services.proposal_submit(actor=drafter, proposal=proposal)
+    approve(city, proposal, KAKARI)
+    delegate(city, KACHO, "shimin_hosa")
+    approve(city, proposal, "shimin_hosa", approver=KACHO)
+    services.post_review_ack(actor=user(city, KACHO), post_review=PostReview.objects.get())
+    other = submitted(city)
+    services.proposal_cancel(actor=drafter, proposal=other)
+
+    assert list(AuditEvent.objects.order_by("seq").values_list("action", flat=True)) == [
+        "workflow.proposal_created",
+        "workflow.proposal_updated",
+        "workflow.proposal_submitted",
+        "workflow.task_sent_back",
+        "workflow.proposal_submitted",
+        "workflow.proposal_withdrawn",
+        "workflow.proposal_submitted",
+        "workflow.task_approved",
+        "directory.delegation_created",
+        "workflow.task_decided",
+        "workflow.post_review_acknowledged",
+        "workflow.proposal_created",
+        "workflow.proposal_submitted",
+        "workflow.proposal_cancelled",
+    ]
+    decided = AuditEvent.objects.get(action="workflow.task_decided")
+    assert decided.actor_username == "shimin_hosa"
+    assert decided.details["document_number"] == "交市第1号"
+    assert decided.details["acting_for"] == KACHO
+    assert chain_verify().ok
