@@ -23,6 +23,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from documents.rendering.pages import PreviewError
@@ -41,7 +42,7 @@ class ConversionUnavailable(PreviewError):
 class ConversionFailed(PreviewError):
     """LibreOffice ran but produced no PDF (bad input, timeout, crash); ``detail`` says more."""
 
-    def __init__(self, message: str, detail: str = "") -> None:
+    def __init__(self, message: str | Promise, detail: str = "") -> None:
         super().__init__(message)
         self.detail = detail
 

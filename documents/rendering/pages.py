@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -118,7 +118,7 @@ def render_pages(
     fmt: ImageFormat = "webp",
     quality: int = 80,
     limits: RenderLimits = DEFAULT_LIMITS,
-) -> Iterator[tuple[int, bytes]]:
+) -> Generator[tuple[int, bytes], None, None]:
     """``(page number, image)`` for ``pages`` (all when None), opening the PDF once.
 
     A generator: the PDF is opened and every page number checked at the first ``next()``,
