@@ -29,6 +29,7 @@ urlpatterns = [
     # network is closed.
     path("api/v1/", include("directory.api.urls")),
     path("api/v1/", include("workflow.api.urls")),
+    path("", include("documents.search.urls")),  # /api/v1/search/ and /records/search/
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 

@@ -1,0 +1,79 @@
+# The full-text search index (documents/search/): raw SQL per database, no model, so the index
+# depends on no app's models. See documents/search/engine.py for the design.
+from django.db import migrations
+
+SQLITE = [
+    """CREATE TABLE documents_search_entry (
+        id INTEGER PRIMARY KEY,
+        kind VARCHAR(32) NOT NULL,
+        object_id BIGINT NOT NULL,
+        title TEXT NOT NULL,
+        owner_unit_id BIGINT NULL,
+        classification VARCHAR(32) NOT NULL,
+        updated_at DATETIME NOT NULL,
+        UNIQUE (kind, object_id)
+    )""",
+    """CREATE TABLE documents_search_chunk (
+        id INTEGER PRIMARY KEY,
+        entry_id BIGINT NOT NULL REFERENCES documents_search_entry (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        norm TEXT NOT NULL,
+        orig TEXT NOT NULL,
+        UNIQUE (entry_id, seq)
+    )""",
+    # Contentless, no positions, no column sizes: only "which chunks have this token".
+    """CREATE VIRTUAL TABLE documents_search_fts USING fts5(
+        tokens, content='', detail=none, columnsize=0, tokenize='ascii'
+    )""",
+]
+SQLITE_DROP = [
+    "DROP TABLE IF EXISTS documents_search_fts",
+    "DROP TABLE IF EXISTS documents_search_chunk",
+    "DROP TABLE IF EXISTS documents_search_entry",
+]
+
+POSTGRES = [
+    """CREATE TABLE documents_search_entry (
+        id BIGSERIAL PRIMARY KEY,
+        kind VARCHAR(32) NOT NULL,
+        object_id BIGINT NOT NULL,
+        title TEXT NOT NULL,
+        owner_unit_id BIGINT NULL,
+        classification VARCHAR(32) NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        UNIQUE (kind, object_id)
+    )""",
+    """CREATE TABLE documents_search_chunk (
+        id BIGSERIAL PRIMARY KEY,
+        entry_id BIGINT NOT NULL REFERENCES documents_search_entry (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        norm TEXT NOT NULL,
+        orig TEXT NOT NULL,
+        tokens TSVECTOR NOT NULL,
+        UNIQUE (entry_id, seq)
+    )""",
+    "CREATE INDEX documents_search_chunk_tokens ON documents_search_chunk USING GIN (tokens)",
+]
+POSTGRES_DROP = [
+    "DROP TABLE IF EXISTS documents_search_chunk",
+    "DROP TABLE IF EXISTS documents_search_entry",
+]
+
+
+def _run(statements_by_vendor):
+    def run(apps, schema_editor):
+        for sql in statements_by_vendor.get(schema_editor.connection.vendor, []):
+            schema_editor.execute(sql)
+
+    return run
+
+
+class Migration(migrations.Migration):
+    dependencies = [("documents", "0001_initial")]
+    operations = [
+        migrations.RunPython(
+            _run({"sqlite": SQLITE, "postgresql": POSTGRES}),
+            _run({"sqlite": SQLITE_DROP, "postgresql": POSTGRES_DROP}),
+            elidable=False,
+        )
+    ]
