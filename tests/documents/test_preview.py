@@ -297,6 +297,12 @@ def test_an_abandoned_render_pages_generator_releases_the_document(pdf):
 # --- cache ----------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def cache_dir(tmp_path) -> Path:
+    # A directory of its own: other fixtures of this package put files in tmp_path too.
+    return tmp_path / "page-cache"
+
+
 class CountingRender:
     def __init__(self, fn: Callable[[], bytes]) -> None:
         self.fn, self.calls = fn, 0
@@ -306,51 +312,51 @@ class CountingRender:
         return self.fn()
 
 
-def test_cache_returns_identical_bytes_without_rendering_again(pdf, tmp_path):
+def test_cache_returns_identical_bytes_without_rendering_again(pdf, cache_dir):
     key = hashlib.sha256(pdf).hexdigest()
     render = CountingRender(lambda: render_page(pdf, 2, max_width_px=400, max_height_px=400))
 
-    first = cached_page(key, 2, (400, 400), render, cache_dir=tmp_path)
-    second = cached_page(key, 2, (400, 400), render, cache_dir=tmp_path)
+    first = cached_page(key, 2, (400, 400), render, cache_dir=cache_dir)
+    second = cached_page(key, 2, (400, 400), render, cache_dir=cache_dir)
 
     assert first == second
     assert is_webp(first)
     assert render.calls == 1
-    stored = tmp_path / CACHE_VERSION / key[:2] / key / "p2-400x400.webp"
+    stored = cache_dir / CACHE_VERSION / key[:2] / key / "p2-400x400.webp"
     assert stored.read_bytes() == first
     assert sorted(p.name for p in stored.parent.iterdir()) == ["p2-400x400.webp"]  # no tmp
 
 
-def test_cache_keys_on_page_size_and_format(tmp_path):
+def test_cache_keys_on_page_size_and_format(cache_dir):
     key = "a" * 64
     render = CountingRender(lambda: b"image")
 
     for page, size, fmt in [(1, (10, 10), "webp"), (2, (10, 10), "webp"), (1, (20, 10), "webp")]:
-        cached_page(key, page, size, render, cache_dir=tmp_path, fmt=fmt)
-    cached_page(key, 1, (10, 10), render, cache_dir=tmp_path, fmt="png")
-    cached_page(key, 1, (10, 10), render, cache_dir=tmp_path)
+        cached_page(key, page, size, render, cache_dir=cache_dir, fmt=fmt)
+    cached_page(key, 1, (10, 10), render, cache_dir=cache_dir, fmt="png")
+    cached_page(key, 1, (10, 10), render, cache_dir=cache_dir)
 
     assert render.calls == 4
 
 
-def test_cache_stores_nothing_when_rendering_fails(tmp_path):
+def test_cache_stores_nothing_when_rendering_fails(cache_dir):
     def broken() -> bytes:
         raise InvalidPdf("broken")
 
     with pytest.raises(InvalidPdf):
-        cached_page("b" * 64, 1, (10, 10), broken, cache_dir=tmp_path)
+        cached_page("b" * 64, 1, (10, 10), broken, cache_dir=cache_dir)
     with pytest.raises(ValueError, match="non-empty bytes"):
-        cached_page("b" * 64, 1, (10, 10), lambda: b"", cache_dir=tmp_path)
+        cached_page("b" * 64, 1, (10, 10), lambda: b"", cache_dir=cache_dir)
 
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert [p for p in cache_dir.rglob("*") if p.is_file()] == []
 
 
-def test_cache_treats_an_empty_file_as_a_miss(tmp_path):
-    path = cache_path("c" * 64, 1, (10, 10), cache_dir=tmp_path)
+def test_cache_treats_an_empty_file_as_a_miss(cache_dir):
+    path = cache_path("c" * 64, 1, (10, 10), cache_dir=cache_dir)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"")
 
-    assert cached_page("c" * 64, 1, (10, 10), lambda: b"fresh", cache_dir=tmp_path) == b"fresh"
+    assert cached_page("c" * 64, 1, (10, 10), lambda: b"fresh", cache_dir=cache_dir) == b"fresh"
     assert path.read_bytes() == b"fresh"
 
 
@@ -367,30 +373,30 @@ def test_cache_treats_an_empty_file_as_a_miss(tmp_path):
         ("a" * 64, 1, (10, 10), "../x"),
     ],
 )
-def test_cache_refuses_keys_that_are_not_hash_page_size_format(tmp_path, key, page, size, fmt):
+def test_cache_refuses_keys_that_are_not_hash_page_size_format(cache_dir, key, page, size, fmt):
     with pytest.raises(ValueError, match="must be"):
-        cached_page(key, page, size, lambda: b"x", cache_dir=tmp_path, fmt=fmt)
+        cached_page(key, page, size, lambda: b"x", cache_dir=cache_dir, fmt=fmt)
 
-    assert list(tmp_path.iterdir()) == []
+    assert not cache_dir.exists()
 
 
 def test_cache_defaults_to_the_data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
+    settings.DATA_DIR = tmp_path / "data"
 
     cached_page("d" * 64, 1, (10, 10), lambda: b"x")
 
-    assert (tmp_path / "cache" / "pages" / CACHE_VERSION / "dd" / ("d" * 64)).is_dir()
+    assert (tmp_path / "data" / "cache" / "pages" / CACHE_VERSION / "dd" / ("d" * 64)).is_dir()
 
 
-def test_dropping_the_pages_of_a_disposed_record(tmp_path):
+def test_dropping_the_pages_of_a_disposed_record(cache_dir):
     for page in (1, 2, 3):
-        cached_page("e" * 64, page, (10, 10), lambda: b"x", cache_dir=tmp_path)
-    cached_page("f" * 64, 1, (10, 10), lambda: b"y", cache_dir=tmp_path)
+        cached_page("e" * 64, page, (10, 10), lambda: b"x", cache_dir=cache_dir)
+    cached_page("f" * 64, 1, (10, 10), lambda: b"y", cache_dir=cache_dir)
 
-    assert drop_cached_pages("e" * 64, cache_dir=tmp_path) == 3
-    assert drop_cached_pages("e" * 64, cache_dir=tmp_path) == 0
-    assert not (tmp_path / CACHE_VERSION / "ee" / ("e" * 64)).exists()
-    assert (tmp_path / CACHE_VERSION / "ff" / ("f" * 64) / "p1-10x10.webp").read_bytes() == b"y"
+    assert drop_cached_pages("e" * 64, cache_dir=cache_dir) == 3
+    assert drop_cached_pages("e" * 64, cache_dir=cache_dir) == 0
+    assert not (cache_dir / CACHE_VERSION / "ee" / ("e" * 64)).exists()
+    assert (cache_dir / CACHE_VERSION / "ff" / ("f" * 64) / "p1-10x10.webp").read_bytes() == b"y"
 
 
 # --- DOCX → PDF -----------------------------------------------------------------------------
@@ -459,13 +465,15 @@ def soffice_processes_under(directory: Path) -> list[str]:
 
 def test_conversion_timeout_kills_libreoffice_and_cleans_up(monkeypatch, tmp_path):
     needs_soffice()
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    workdir = tmp_path / "soffice"
+    workdir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(workdir))
 
     with pytest.raises(ConversionFailed, match=r"did not finish within 0\.2 seconds"):
         docx_to_pdf(make_docx(), timeout_s=0.2)
 
-    assert soffice_processes_under(tmp_path) == []
-    assert list(tmp_path.iterdir()) == []  # the profile and files are gone
+    assert soffice_processes_under(workdir) == []
+    assert list(workdir.iterdir()) == []  # the profile and files are gone
 
 
 def test_a_zip_that_is_not_a_document_fails_clearly():
