@@ -10,12 +10,13 @@ import shutil
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docx
 import pypdf
 import pytest
+from django.utils import translation
 from PIL import Image
 from reportlab.lib.pagesizes import A4, A5, landscape
 from reportlab.pdfgen import canvas
@@ -78,6 +79,13 @@ def make_pdf(pages: tuple[tuple[tuple[float, float], int], ...] = PAGES) -> byte
 @pytest.fixture(scope="module")
 def pdf() -> bytes:
     return make_pdf()
+
+
+@pytest.fixture(autouse=True)
+def english() -> Iterator[None]:
+    # The messages are matched in English; LANGUAGE_CODE is "ja" and the catalog may have them.
+    with translation.override("en"):
+        yield
 
 
 def decode(image: bytes) -> Image.Image:
