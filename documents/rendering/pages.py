@@ -10,6 +10,10 @@ closing — runs under ``_PDFIUM_LOCK``. Only rasterisation (~15-20 ms for an A4
 closed explicitly under the lock, because pypdfium2's finalizers would otherwise call PDFium
 from the garbage collector in whatever thread happens to run it. Several worker processes
 each have their own PDFium and their own lock.
+
+Known limit: a hostile PDF can keep PDFium busy for long inside the lock, and a thread cannot
+be interrupted; rendering in the task worker (or a child process with a timeout) rather than
+in request threads keeps that from stalling the site. Not done here: these stay pure functions.
 """
 
 from __future__ import annotations
