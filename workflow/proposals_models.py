@@ -185,6 +185,7 @@ class Decision(models.Model):
         UPDATED = "updated", _("Updated")
         SUBMITTED = "submitted", _("Submitted")
         APPROVED = "approved", _("Approved")
+        APPROVED_AHEAD = "approved_ahead", _("Approved ahead (引上げ)")
         CONSULTED = "consulted", _("Agreed (合議)")
         DECIDED = "decided", _("Decided")
         SENT_BACK = "sent_back", _("Sent back")

@@ -326,6 +326,70 @@ def task_reject(*, actor: Any, step: ProposalStep, comment: str = "") -> Proposa
     return step
 
 
+@transaction.atomic
+def task_approve_ahead(*, actor: Any, proposal: Proposal, comment: str = "") -> ProposalStep:
+    """引上げ承認: an approver further along the route approves while earlier approvers are
+    absent; the earlier open 回議 steps are ``skipped``, the actor's step is approved (or
+    decided, with the document number). The actor may also be that approver's deputy (代決).
+
+    Raises PermissionRefused when the actor has no later step on the route, Conflict when the
+    proposal is not in review, the actor's step is already pending (approve it instead) or a
+    合議 lies before it (consultations are never skipped).
+    """
+    person = _person(actor)
+    proposal = _locked(proposal.pk)
+    steps = list(
+        ProposalStep.objects.filter(proposal=proposal, round=proposal.round).order_by("order")
+    )
+    principals = {p.pk for p in principals_for_deputy(person)}
+    mine: list[tuple[ProposalStep, int | None]] = []
+    for candidate in steps:
+        may_act, acting_for_id = permissions.acting_for_on_step(
+            person, candidate, principals=principals, drafter_id=proposal.drafter_id
+        )
+        if may_act and candidate.kind != ProposalStep.Kind.CONSULT:
+            mine.append((candidate, acting_for_id))
+    if not mine:
+        raise PermissionRefused(_("You have no later step on this route."))
+    waiting = [(s, a) for s, a in mine if s.state == State.WAITING]
+    if proposal.status != Status.IN_REVIEW or not waiting:
+        raise Conflict(_("Only a step not yet reached can be approved ahead."))
+    # The nearest of the actor's steps (a deputy may hold several): skip as little as possible.
+    step, acting_for_id = waiting[0]
+    skipped = [s for s in steps if s.order < step.order and s.state in _OPEN_STEP_STATES]
+    if any(s.kind == ProposalStep.Kind.CONSULT for s in skipped):
+        raise Conflict(_("Consultations cannot be skipped."))
+    now = timezone.now()
+    comment = (comment or "").strip()
+    ProposalStep.objects.filter(pk__in=[s.pk for s in skipped]).update(state=State.SKIPPED)
+    _act(
+        step,
+        person=person,
+        state=State.APPROVED,
+        acting_for_id=acting_for_id,
+        comment=comment,
+        now=now,
+    )
+    _history(
+        proposal, actor=person, action=Action.APPROVED_AHEAD, step=step, comment=comment, at=now
+    )
+    details: dict[str, Any] = {
+        "step": step.pk,
+        "round": step.round,
+        "kind": step.kind,
+        "skipped_steps": [s.pk for s in skipped],
+    }
+    if step.kind == ProposalStep.Kind.DECIDE:
+        _decide(proposal, now=now)
+        details["document_number"] = proposal.document_number
+    # The skipped step's task is done by the one who approved ahead (viewflow records them as
+    # its owner); the hub then goes on after the actor's step, or ends after a decision.
+    for reached in (s for s in skipped if s.task_id):
+        _complete_task(reached, owner=actor)
+    _audit("workflow.task_approved_ahead", actor, proposal, **details, **_acting(step))
+    return step
+
+
 # --- 後閲 and delegations ---------------------------------------------------------------------
 
 
@@ -484,10 +548,15 @@ def _act(
         PostReview.objects.create(principal_id=acting_for_id, step=step)
 
 
-def _complete_task(step: ProposalStep) -> None:
-    """Finish the step's viewflow task and let the flow move on (under its process lock)."""
+def _complete_task(step: ProposalStep, *, owner: Any = None) -> None:
+    """Finish the step's viewflow task and let the flow move on (under its process lock).
+
+    ``owner``: someone other than the assignee who does the task (引上げ承認).
+    """
     task = Task.objects.get(pk=step.task_id)
     with task.activation() as activation:
+        if owner is not None and task.owner_id != owner.pk:
+            activation.reassign(user=owner)
         activation.start(None)
         activation.execute()
 

@@ -575,3 +575,82 @@ def test_every_state_change_is_audited_and_the_chain_verifies(city):
     assert decided.details["document_number"] == "交市第1号"
     assert decided.details["acting_for"] == KACHO
     assert chain_verify().ok
+
+
+# --- 引上げ承認 --------------------------------------------------------------------------------
+
+BUCHO = "shimin_bucho"
+
+
+def test_a_superior_approves_ahead_of_an_absent_approver(city):
+    # 1,000,000 yen: 係長 → 課長 → 部長 (decides).
+    proposal = submitted(city, category="expenditure", amount=1_000_000)
+    services.task_approve_ahead(actor=user(city, KACHO), proposal=proposal, comment="係長不在")
+
+    assert route(proposal) == [
+        (1, "approve", KAKARI, "skipped"),
+        (2, "approve", KACHO, "approved"),
+        (3, "decide", BUCHO, "pending"),
+    ]
+    entry = Decision.objects.get(proposal=proposal, action="approved_ahead")
+    assert (entry.actor.username, entry.comment) == (KACHO, "係長不在")
+    # viewflow: the skipped task was done by the one who approved ahead; the decider has a task.
+    assert review_tasks(proposal) == [(KACHO, "DONE"), (BUCHO, "ASSIGNED")]
+
+    approve(city, proposal, BUCHO)
+    proposal.refresh_from_db()
+    assert proposal.status == "approved"
+
+
+def test_the_decider_approves_ahead_and_decides(city):
+    proposal = submitted(city, category="expenditure", amount=1_000_000)
+    services.task_approve_ahead(actor=user(city, BUCHO), proposal=proposal)
+
+    proposal.refresh_from_db()
+    assert proposal.status == "approved"
+    assert proposal.document_number == "交市第1号"
+    assert [r[3] for r in route(proposal)] == ["skipped", "skipped", "approved"]
+    assert Process.objects.get(pk=proposal.process_id).status == "DONE"
+    event = AuditEvent.objects.get(action="workflow.task_approved_ahead")
+    assert event.details["document_number"] == "交市第1号"
+
+
+def test_a_deputy_of_a_later_approver_may_approve_ahead_with_a_post_review(city):
+    proposal = submitted(city, category="expenditure", amount=1_000_000)
+    delegate(city, KACHO, "shimin_hosa")
+    services.task_approve_ahead(actor=user(city, "shimin_hosa"), proposal=proposal)
+
+    step = ProposalStep.objects.get(proposal=proposal, order=2)
+    assert (step.state, step.acted_by.username, step.acting_for.username) == (
+        "approved",
+        "shimin_hosa",
+        KACHO,
+    )
+    assert PostReview.objects.get().principal.username == KACHO
+
+
+def test_approve_ahead_refusals(city):
+    proposal = submitted(city, category="expenditure", amount=1_000_000)
+    for outsider in ("zeimu_kacho", DRAFTER):
+        with pytest.raises(PermissionRefused):
+            services.task_approve_ahead(actor=user(city, outsider), proposal=proposal)
+    # The pending approver approves; they do not approve ahead.
+    with pytest.raises(Conflict):
+        services.task_approve_ahead(actor=user(city, KAKARI), proposal=proposal)
+    services.proposal_cancel(actor=user(city, DRAFTER), proposal=proposal)
+    with pytest.raises(Conflict):
+        services.task_approve_ahead(actor=user(city, KACHO), proposal=proposal)
+
+
+def test_consultations_are_never_skipped(city):
+    # 10,000,000 yen: 係長 → 課長 → 部長 → 合議 財政課 → 副市長 (decides).
+    proposal = submitted(city, category="expenditure", amount=10_000_000)
+    approve(city, proposal, KAKARI)
+    approve(city, proposal, KACHO)
+    approve(city, proposal, BUCHO)
+    with pytest.raises(Conflict):
+        services.task_approve_ahead(actor=user(city, "deputy"), proposal=proposal)
+    # Before the 合議, the 部長 may still approve ahead of the 係長.
+    other = submitted(city, category="expenditure", amount=10_000_000)
+    services.task_approve_ahead(actor=user(city, BUCHO), proposal=other)
+    assert [r[3] for r in route(other)] == ["skipped", "skipped", "approved", "pending", "waiting"]

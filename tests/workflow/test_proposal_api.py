@@ -334,3 +334,20 @@ def test_task_list_query_count_does_not_grow_with_tasks(as_, django_assert_max_n
         tasks = as_(KAKARI).get(f"{API}tasks/").json()
     assert len(tasks) == 5
     assert ProposalStep.objects.filter(state="pending").count() == 5
+
+
+def test_approve_ahead_over_the_api(as_):
+    proposal = submitted(as_, category="expenditure", amount=1_000_000)
+    url = f"proposals/{proposal['id']}/approve-ahead/"
+
+    assert post(as_, "zeimu_kacho", url).status_code == 404  # not visible
+    assert post(as_, DRAFTER, url).status_code == 403
+    assert post(as_, KAKARI, url).status_code == 409
+    response = post(as_, KACHO, url, {"comment": "係長出張中"})
+    assert response.status_code == 200
+    body = response.json()
+    assert [s["state"] for s in body["route"]] == ["skipped", "approved", "pending"]
+    assert (body["history"][-1]["action"], body["history"][-1]["actor"]) == (
+        "approved_ahead",
+        KACHO,
+    )

@@ -24,6 +24,11 @@ urlpatterns = [
         views.ProposalCancelApi.as_view(),
         name="proposal-cancel",
     ),
+    path(
+        "proposals/<int:proposal_id>/approve-ahead/",
+        views.ProposalApproveAheadApi.as_view(),
+        name="proposal-approve-ahead",
+    ),
     path("tasks/", views.TaskListApi.as_view(), name="tasks"),
     path("tasks/<int:task_id>/approve/", views.TaskApproveApi.as_view(), name="task-approve"),
     path("tasks/<int:task_id>/send-back/", views.TaskSendBackApi.as_view(), name="task-send-back"),

@@ -129,6 +129,11 @@ def _reloaded(request: Request, proposal_id: int) -> Response:
     return Response(proposal_data(proposal))
 
 
+@extend_schema_serializer(component_name="TaskActionInput")
+class TaskActionInput(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
 # --- proposals --------------------------------------------------------------------------------
 
 
@@ -187,6 +192,20 @@ class ProposalCancelApi(_ProposalActionApi):
     service = staticmethod(services.proposal_cancel)
 
 
+class ProposalApproveAheadApi(APIView):
+    """POST: 引上げ承認 — my later step approves ahead of absent earlier approvers."""
+
+    @extend_schema(request=TaskActionInput, responses={200: ProposalOutput})
+    def post(self, request: Request, proposal_id: int) -> Response:
+        serializer = TaskActionInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposal = selectors.proposal_get(user=request.user, proposal_id=proposal_id)
+        services.task_approve_ahead(
+            actor=request.user, proposal=proposal, **serializer.validated_data
+        )
+        return _reloaded(request, proposal_id)
+
+
 # --- tasks ------------------------------------------------------------------------------------
 
 
@@ -220,11 +239,6 @@ class TaskListApi(APIView):
             for step, principal in selectors.task_list_for_user(user=request.user)
         ]
         return Response(self.Output(rows, many=True).data)
-
-
-@extend_schema_serializer(component_name="TaskActionInput")
-class TaskActionInput(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class _TaskActionApi(APIView):
