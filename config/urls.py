@@ -8,6 +8,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from directory import views as directory_views
+from documents import views as documents_views
 
 
 def _placeholder(module: str):
@@ -22,7 +23,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Modules in preparation (準備中): each app replaces its line when it lands.
     path("approval/", _placeholder("approval"), name="approval"),
-    path("records/", _placeholder("records"), name="records"),
+    path("records/", documents_views.BinderTreeView.as_view(), name="records"),
+    path("records/", include("documents.urls")),
     path("chat/", _placeholder("chat"), name="chat"),
     path("council/", _placeholder("council"), name="council"),
     # API. Only the schema: drf-spectacular's Swagger UI and ReDoc load from a CDN, and the city
@@ -30,6 +32,7 @@ urlpatterns = [
     path("api/v1/", include("directory.api.urls")),
     path("api/v1/", include("workflow.api.urls")),
     path("", include("documents.search.urls")),  # /api/v1/search/ and /records/search/
+    path("api/v1/", include("documents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
 ]
 

@@ -19,7 +19,6 @@ LOCAL_BACKEND = "directory.backends.LocalAccountBackend"
 PAGES = ["/", "/approval/", "/records/", "/chat/", "/council/"]
 PLACEHOLDERS = {
     "/approval/": "決裁",
-    "/records/": "文書",
     "/chat/": "チャット",
     "/council/": "議会",
 }

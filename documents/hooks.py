@@ -1,0 +1,99 @@
+"""Points where the approval workflow plugs into records, without documents importing it.
+
+The dependency arrow runs workflow → documents, so the workflow app registers these in its
+``AppConfig.ready()`` once it can answer; until then the defaults below apply.
+
+- ``route_document_ids(person)``: ids of confidential documents a person may see because they
+  are on the route of a related proposal. Default: none.
+- ``approved_disposal(reference)``: the approval behind a disposal reference, or None.
+  Default: None, so disposal is refused until the disposal process (category ``disposal``)
+  exists and registers a resolver that returns an ``ApprovedDisposal`` for approved ones.
+- ``decided_proposal(user, proposal_id)``: a decided proposal's number and title, or None.
+  Default: read through ``workflow.selectors`` (its visibility applies); without the workflow
+  app the id is accepted as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ApprovedDisposal:
+    """An approved disposal (廃棄) decision: the binders it covers and who approved it."""
+
+    reference: str
+    binder_ids: frozenset[int]
+    approved_by: list[str] = field(default_factory=list)
+    approved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DecidedProposal:
+    id: int
+    document_number: str
+    title: str
+
+
+RouteResolver = Callable[[Any], set[int]]
+DisposalResolver = Callable[[str], ApprovedDisposal | None]
+ProposalResolver = Callable[[Any, int], DecidedProposal | None]
+
+
+def _no_route_documents(person: Any) -> set[int]:
+    return set()
+
+
+def _no_disposal_approval(reference: str) -> ApprovedDisposal | None:
+    return None
+
+
+def _decided_proposal_from_workflow(user: Any, proposal_id: int) -> DecidedProposal | None:
+    """Read through workflow.selectors (visibility applies); None if not found or not decided."""
+    try:
+        from workflow import selectors as workflow_selectors
+    except ImportError:  # pragma: no cover - without the workflow app the id is just stored
+        return DecidedProposal(id=proposal_id, document_number="", title="")
+    from audit.exceptions import NotFound
+
+    try:
+        proposal = workflow_selectors.proposal_get(user=user, proposal_id=proposal_id)
+    except NotFound:
+        return None
+    if proposal.status != "approved":
+        return None
+    return DecidedProposal(
+        id=proposal.pk, document_number=proposal.document_number, title=proposal.title
+    )
+
+
+route_document_ids: RouteResolver = _no_route_documents
+approved_disposal: DisposalResolver = _no_disposal_approval
+decided_proposal: ProposalResolver = _decided_proposal_from_workflow
+
+
+def register(
+    *,
+    route: RouteResolver | None = None,
+    disposal: DisposalResolver | None = None,
+    proposal: ProposalResolver | None = None,
+) -> None:
+    """Install resolvers (called by the workflow app's ``ready()``, or by tests)."""
+    global route_document_ids, approved_disposal, decided_proposal
+    if route is not None:
+        route_document_ids = route
+    if disposal is not None:
+        approved_disposal = disposal
+    if proposal is not None:
+        decided_proposal = proposal
+
+
+def reset() -> None:
+    """Back to the defaults (tests)."""
+    global route_document_ids, approved_disposal, decided_proposal
+    route_document_ids = _no_route_documents
+    approved_disposal = _no_disposal_approval
+    decided_proposal = _decided_proposal_from_workflow
