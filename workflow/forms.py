@@ -1,0 +1,89 @@
+"""Forms of the approval screens: parsing only; every rule is checked by the services."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from workflow.models import Category
+from workflow.proposals_models import Proposal
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class YenField(forms.IntegerField):
+    """Whole yen; accepts 1,000,000, full-width digits and a trailing 円."""
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value)
+            value = value.replace(",", "").replace("円", "").replace(" ", "").strip()
+        return super().to_python(value)
+
+
+class RoutePreviewForm(forms.Form):
+    """What the route depends on: the category and the amount."""
+
+    category = forms.ModelChoiceField(
+        label=_("Category"),
+        queryset=Category.objects.order_by("sort_order", "code"),
+        to_field_name="code",
+        empty_label=None,
+    )
+    amount = YenField(
+        label=_("Amount (yen)"),
+        required=False,
+        min_value=0,
+        error_messages={"invalid": _("Enter the amount as a whole number of yen.")},
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+
+class ProposalForm(RoutePreviewForm):
+    """A new (or changed) draft proposal."""
+
+    title = forms.CharField(
+        label=_("Title"), max_length=Proposal._meta.get_field("title").max_length
+    )
+    body = forms.CharField(
+        label=_("Body"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+    field_order = ("title", "category", "amount", "body")
+
+    def service_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "title": data["title"],
+            "body": data["body"],
+            "category": data["category"].code,
+            "amount": data["amount"],
+        }
+
+
+class TaskActionForm(forms.Form):
+    """The comment of an approval, a send-back (required there, by the service) or a rejection."""
+
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+
+
+class DelegationForm(forms.Form):
+    """A deputy (代決) for a period; the service checks the person and the period."""
+
+    deputy = forms.CharField(
+        label=_("Deputy (user name)"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"list": "colleagues", "autocomplete": "off"}),
+    )
+    start = forms.DateTimeField(
+        label=_("Starts at"),
+        input_formats=[DATETIME_LOCAL],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+    end = forms.DateTimeField(
+        label=_("Ends at"),
+        input_formats=[DATETIME_LOCAL],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )

@@ -1,0 +1,35 @@
+"""The approval screens (決裁), mounted at /approval/ by config/urls.py."""
+
+from django.urls import path
+
+from workflow import views
+
+app_name = "workflow"
+
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("proposals/new/", views.proposal_create, name="proposal-new"),
+    path("proposals/route-preview/", views.route_preview, name="route-preview"),
+    path("proposals/<int:proposal_id>/", views.proposal_detail, name="proposal"),
+    path("proposals/<int:proposal_id>/edit/", views.proposal_edit, name="proposal-edit"),
+    *(
+        path(
+            f"proposals/<int:proposal_id>/{action}/",
+            views.proposal_action,
+            {"action": action},
+            name=f"proposal-{action}",
+        )
+        for action in views.PROPOSAL_ACTIONS
+    ),
+    *(
+        path(
+            f"tasks/<int:step_id>/{action.replace('_', '-')}/",
+            views.task_action,
+            {"action": action},
+            name=f"task-{action.replace('_', '-')}",
+        )
+        for action in views.TASK_ACTIONS
+    ),
+    path("post-reviews/<int:post_review_id>/ack/", views.post_review_ack, name="post-review-ack"),
+    path("delegations/", views.delegations, name="delegations"),
+]

@@ -1,0 +1,339 @@
+"""HTML screens of the approval workflow (決裁): inbox, new proposal with a live route preview,
+proposal detail with its 決裁欄 and the viewer's actions, delegations.
+
+Thin: parse, call a selector or a service, render. What the viewer may see comes from the
+selectors (invisible → 404); what they may do is shown with ``workflow.permissions`` and
+enforced by the services, whose refusals (400/403/409) are shown on the page with that status.
+Successful POSTs redirect (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audit.exceptions import KairanError, NotFound, ValidationFailed
+from directory.selectors import person_for_user, principals_for_deputy
+from workflow import permissions, screens_support, selectors, services
+from workflow.forms import DelegationForm, ProposalForm, RoutePreviewForm, TaskActionForm
+from workflow.proposals_models import Proposal, ProposalStep
+from workflow.routing import build_route
+
+Status = Proposal.Status
+
+PROPOSAL_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
+    "submit": (services.proposal_submit, _("The proposal was submitted for approval.")),
+    "withdraw": (services.proposal_withdraw, _("The proposal was withdrawn (引戻し).")),
+    "cancel": (services.proposal_cancel, _("The proposal was cancelled (取下げ).")),
+}
+TASK_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
+    "approve": (services.task_approve, _("You approved the proposal.")),
+    "send_back": (services.task_send_back, _("You sent the proposal back to the drafter.")),
+    "reject": (services.task_reject, _("You rejected the proposal.")),
+}
+OUTBOX_LIMIT = 50
+
+
+def _visible(request: HttpRequest, proposal_id: int) -> Proposal:
+    try:
+        return selectors.proposal_get(user=request.user, proposal_id=proposal_id)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+# --- inbox ------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """My pending tasks (also as a deputy), my drafts and outbox, my 後閲 items."""
+    person = person_for_user(request.user)
+    tasks = selectors.task_list_for_user(user=request.user)
+    drafted = (
+        list(screens_support.proposals_drafted_by(user=request.user, person=person))
+        if person
+        else []
+    )
+    context = {
+        "tasks": tasks,
+        "deputy_count": sum(1 for _step, principal in tasks if principal is not None),
+        "drafts": [p for p in drafted if p.status in permissions.EDITABLE],
+        "outbox": [p for p in drafted if p.status not in permissions.EDITABLE][:OUTBOX_LIMIT],
+        "post_reviews": list(selectors.post_review_list_for_user(user=request.user)),
+    }
+    return render(request, "workflow/inbox.html", context)
+
+
+@require_POST
+@login_required
+def post_review_ack(request: HttpRequest, post_review_id: int) -> HttpResponse:
+    """Acknowledge one of my 後閲 items."""
+    try:
+        item = selectors.post_review_get(user=request.user, post_review_id=post_review_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    try:
+        services.post_review_ack(actor=request.user, post_review=item)
+    except KairanError as exc:
+        messages.error(request, exc.message)
+        return redirect("workflow:inbox")
+    messages.success(request, _("Post-review acknowledged (後閲済)."))
+    return redirect("workflow:inbox")
+
+
+# --- new proposal and route preview -----------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def proposal_create(request: HttpRequest) -> HttpResponse:
+    """The new proposal form; saving makes a draft (then the detail page)."""
+    form = ProposalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            proposal = services.proposal_create(actor=request.user, **form.service_data())
+        except KairanError as exc:
+            form.add_error(None, exc.message)
+            return _form_page(request, form, status=exc.status_code)
+        messages.success(request, _("The draft was saved. Check the route, then submit it."))
+        return redirect("workflow:proposal", proposal_id=proposal.pk)
+    return _form_page(request, form, status=400 if form.is_bound else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Change a draft or returned proposal (the drafter only); its route preview follows."""
+    proposal = _visible(request, proposal_id)
+    if not permissions.can_edit_proposal(person_for_user(request.user), proposal):
+        raise Http404
+    initial = {
+        "title": proposal.title,
+        "body": proposal.body,
+        "category": proposal.category,
+        "amount": proposal.amount,
+    }
+    form = ProposalForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.proposal_update(actor=request.user, proposal=proposal, **form.service_data())
+        except KairanError as exc:
+            form.add_error(None, exc.message)
+            return _form_page(request, form, proposal=proposal, status=exc.status_code)
+        messages.success(request, _("The changes were saved."))
+        return redirect("workflow:proposal", proposal_id=proposal.pk)
+    return _form_page(request, form, proposal=proposal, status=400 if form.is_bound else 200)
+
+
+def _form_page(
+    request: HttpRequest, form: ProposalForm, *, proposal: Proposal | None = None, status: int
+) -> HttpResponse:
+    preview = _preview_context(request, RoutePreviewForm(form.data or form.initial or None))
+    context = {"form": form, "proposal": proposal, **preview}
+    return render(request, "workflow/proposal_form.html", context, status=status)
+
+
+@require_POST
+@login_required
+def route_preview(request: HttpRequest) -> HttpResponse:
+    """htmx: the route the category and amount would take, each step with its reason."""
+    context = _preview_context(request, RoutePreviewForm(request.POST))
+    status = 400 if context["preview_errors"] else 200
+    return render(request, "workflow/_route_preview.html", context, status=status)
+
+
+def _preview_context(request: HttpRequest, form: RoutePreviewForm) -> dict[str, Any]:
+    """{"route", "preview_errors"}: build_route for the form's values (nothing when unbound)."""
+    if not form.is_bound:
+        return {"route": None, "preview_errors": []}
+    if not form.is_valid():
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        return {"route": None, "preview_errors": errors}
+    person = person_for_user(request.user)
+    if person is None:
+        return {"route": None, "preview_errors": [_("You are not in the staff directory.")]}
+    try:
+        route = build_route(
+            drafter=person,
+            category=form.cleaned_data["category"].code,
+            amount=form.cleaned_data["amount"],
+            on=timezone.localdate(),
+        )
+    except ValidationFailed as exc:
+        return {"route": None, "preview_errors": [exc.message]}
+    return {"route": route, "preview_errors": []}
+
+
+# --- proposal detail and actions --------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """Header, 決裁欄, explanations, history by round and the viewer's action buttons."""
+    proposal = _visible(request, proposal_id)
+    return render(request, "workflow/proposal_detail.html", _detail_context(request, proposal))
+
+
+@require_POST
+@login_required
+def proposal_action(request: HttpRequest, proposal_id: int, action: str) -> HttpResponse:
+    """Submit, withdraw (引戻し) or cancel (取下げ), as the drafter."""
+    service, done = PROPOSAL_ACTIONS[action]
+    proposal = _visible(request, proposal_id)
+    try:
+        service(actor=request.user, proposal=proposal)
+    except KairanError as exc:
+        return _refused(request, proposal.pk, exc, action=action)
+    messages.success(request, done)
+    return redirect("workflow:proposal", proposal_id=proposal.pk)
+
+
+@require_POST
+@login_required
+def task_action(request: HttpRequest, step_id: int, action: str) -> HttpResponse:
+    """Approve, send back (差戻し, comment required) or reject (否決) a step of mine or my
+    principal's (代決)."""
+    service, done = TASK_ACTIONS[action]
+    try:
+        step = selectors.task_get(task_id=step_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    proposal = _visible(request, step.proposal_id)
+    form = TaskActionForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    try:
+        if form.errors:
+            raise ValidationFailed(" ".join(form.errors["comment"]))
+        service(actor=request.user, step=step, comment=comment)
+    except KairanError as exc:
+        return _refused(request, proposal.pk, exc, action=action, step_id=step.pk, comment=comment)
+    messages.success(request, done)
+    return redirect("workflow:proposal", proposal_id=proposal.pk)
+
+
+def _refused(
+    request: HttpRequest, proposal_id: int, exc: KairanError, **failed: Any
+) -> HttpResponse:
+    """The detail page again, with the service's refusal and its status (400/403/409)."""
+    proposal = _visible(request, proposal_id)
+    context = _detail_context(request, proposal)
+    context["failed"] = {"message": exc.message, "status": exc.status_code, **failed}
+    return render(request, "workflow/proposal_detail.html", context, status=exc.status_code)
+
+
+def _detail_context(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
+    person = person_for_user(request.user)
+    steps = selectors.proposal_route(proposal)
+    history = selectors.proposal_history(proposal)
+    rounds: dict[int, list] = {}
+    for entry in sorted(history, key=lambda e: (e.round, e.at, e.pk)):
+        rounds.setdefault(entry.round, []).append(entry)
+    return {
+        "proposal": proposal,
+        "columns": _columns(steps, screens_support.post_review_states(steps)),
+        "is_preview": bool(steps) and steps[0].round > proposal.round,
+        "rounds": sorted(rounds.items()),
+        "actions": _actions(person, proposal, steps),
+        "pdf_url": _pdf_url(proposal),
+    }
+
+
+def _columns(steps: list[ProposalStep], reviews: dict) -> list[dict[str, Any]]:
+    """The 決裁欄: one column per order; a 合議 order holds all its consulted units' cells."""
+    columns: list[dict[str, Any]] = []
+    for step in steps:
+        cell = {"step": step, "has_post_review": step.pk in reviews}
+        cell["post_reviewed_at"] = reviews.get(step.pk)
+        if columns and columns[-1]["order"] == step.order:
+            columns[-1]["cells"].append(cell)
+        else:
+            columns.append({"order": step.order, "kind": step.kind, "cells": [cell]})
+    return columns
+
+
+def _actions(person: Any, proposal: Proposal, steps: list[ProposalStep]) -> dict[str, Any]:
+    """The buttons valid for this viewer (the services check again)."""
+    drafter = permissions.is_drafter(person, proposal)
+    tasks = []
+    if person is not None and proposal.status == Status.IN_REVIEW:
+        principals = {p.pk for p in principals_for_deputy(person)}
+        for step in steps:
+            if step.state != ProposalStep.State.PENDING or step.round != proposal.round:
+                continue
+            may_act, acting_for = permissions.acting_for_on_step(
+                person, step, principals=principals, drafter_id=proposal.drafter_id
+            )
+            if may_act:
+                tasks.append(
+                    {
+                        "step": step,
+                        "acting_for": step.approver if acting_for else None,
+                        "may_reject": permissions.can_reject_step(step),
+                    }
+                )
+    return {
+        "edit": permissions.can_edit_proposal(person, proposal),
+        "submit": drafter and proposal.status in permissions.EDITABLE,
+        "withdraw": drafter and proposal.status == Status.IN_REVIEW,
+        "cancel": drafter and proposal.status in permissions.OPEN,
+        "tasks": tasks,
+    }
+
+
+def _pdf_url(proposal: Proposal) -> str | None:
+    """The 決裁文書 PDF of the API, once the engine mounts it."""
+    try:
+        return reverse("workflow_api:proposal-pdf", kwargs={"proposal_id": proposal.pk})
+    except NoReverseMatch:
+        return None
+
+
+# --- delegations ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def delegations(request: HttpRequest) -> HttpResponse:
+    """My delegations given and received, and a form to name a deputy (代決)."""
+    person = person_for_user(request.user)
+    if person is None:
+        raise Http404
+    form = DelegationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.delegation_create(
+                    actor=request.user,
+                    deputy_username=data["deputy"].strip(),
+                    start_at=data["start"],
+                    end_at=data["end"],
+                )
+            except KairanError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status_code
+            else:
+                messages.success(request, _("The delegation was saved."))
+                return redirect("workflow:delegations")
+    given, received = screens_support.delegations_of(person)
+    context = {
+        "form": form,
+        "given": given,
+        "received": received,
+        "colleagues": screens_support.colleagues_in_department(person),
+        "now": timezone.now(),
+    }
+    return render(request, "workflow/delegations.html", context, status=status)
