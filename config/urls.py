@@ -21,8 +21,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("approval/", include("workflow.urls")),
     # Modules in preparation (準備中): each app replaces its line when it lands.
-    path("approval/", _placeholder("approval"), name="approval"),
     path("records/", documents_views.BinderTreeView.as_view(), name="records"),
     path("records/", include("documents.urls")),
     path("chat/", _placeholder("chat"), name="chat"),

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.django_db
 LOCAL_BACKEND = "directory.backends.LocalAccountBackend"
 PAGES = ["/", "/approval/", "/records/", "/chat/", "/council/"]
 PLACEHOLDERS = {
-    "/approval/": "決裁",
     "/chat/": "チャット",
     "/council/": "議会",
 }
