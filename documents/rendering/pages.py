@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import threading
 from collections.abc import Generator, Iterable, Iterator
 from contextlib import contextmanager
@@ -129,7 +130,8 @@ def render_pages(
     before any page is rendered, so a bad number raises before any work is done.
     """
     _check_output(max_width_px, max_height_px, fmt, quality, limits)
-    requested = None if pages is None else list(pages)
+    # One more than allowed is enough to refuse, and never loops forever on an endless iterable.
+    requested = None if pages is None else list(itertools.islice(pages, limits.max_pages + 1))
     with _open(pdf, limits) as document:
         count = _length(document)
         numbers = list(range(1, count + 1)) if requested is None else requested

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import math
 import os
 import shutil
@@ -257,6 +258,11 @@ def test_too_many_pages_are_refused(pdf):
         page_count(pdf, limits=limits)
     with pytest.raises(PdfTooLarge):
         render_page(pdf, 1, limits=limits)
+
+
+def test_too_many_requested_pages_are_refused_even_from_an_endless_iterable(pdf):
+    with pytest.raises(PdfTooLarge, match="Too many pages"):
+        next(render_pages(pdf, itertools.repeat(1), limits=RenderLimits(max_pages=5)))
 
 
 def test_absurd_page_size_is_refused_when_rendered():
