@@ -14,8 +14,11 @@ from viewflow.workflow.status import STATUS
 
 from audit.exceptions import NotFound
 from audit.permissions import can_view_audit_log
+from directory.calendar import city_date
 from directory.selectors import person_for_user, principals_for_deputy
+from workflow.models import ApprovalLevel
 from workflow.proposals_models import Decision, PostReview, Proposal, ProposalStep
+from workflow.rendering.types import DecisionDocument, StampCell
 
 
 def _proposal_base() -> QuerySet[Proposal]:
@@ -116,3 +119,65 @@ def post_review_get(*, user: Any, post_review_id: int) -> PostReview:
 
 def _not_found() -> str:
     return _("Not found.")
+
+
+# --- the 決裁文書 -----------------------------------------------------------------------------
+
+_STAMP_STATES = {
+    ProposalStep.State.APPROVED: "approved",
+    ProposalStep.State.SKIPPED: "skipped",
+    ProposalStep.State.RETURNED: "returned",
+    ProposalStep.State.REJECTED: "returned",
+}
+
+
+def proposal_document(proposal: Proposal) -> DecisionDocument:
+    """The proposal as the renderers want it: the 起案用紙 before the decision, the 決裁文書
+    after, with one 決裁欄 cell per step of the latest round (代決, 後閲 and 引上げ marks)."""
+    steps = proposal_route(proposal)
+    ahead = set(
+        Decision.objects.filter(
+            proposal=proposal, action=Decision.Action.APPROVED_AHEAD
+        ).values_list("step_id", flat=True)
+    )
+    reviewed = set(
+        PostReview.objects.filter(step__in=steps, acknowledged_at__isnull=False).values_list(
+            "step_id", flat=True
+        )
+    )
+    decider = next((s for s in steps if s.kind == ProposalStep.Kind.DECIDE), None)
+    level = ApprovalLevel.objects.filter(code=decider.level_code).first() if decider else None
+    decided = proposal.status == Proposal.Status.APPROVED and proposal.decided_at
+    return DecisionDocument(
+        title=proposal.title,
+        document_number=proposal.document_number,
+        category=proposal.category.name,
+        authority_level=f"{level.name}決裁" if level else "",
+        drafter_name=proposal.drafter.display_name,
+        drafter_unit=proposal.drafting_unit.name,
+        drafted_on=city_date(proposal.submitted_at or proposal.created_at),
+        decided_on=city_date(proposal.decided_at) if decided else None,
+        body=proposal.body,
+        stamps=tuple(_stamp(step, ahead=ahead, reviewed=reviewed) for step in steps),
+        amount_yen=proposal.amount,
+    )
+
+
+def _stamp(step: ProposalStep, *, ahead: set[int], reviewed: set[int]) -> StampCell:
+    marks: list[str] = []
+    if step.acting_for_id:
+        marks.append("代決")
+        if step.pk in reviewed:
+            marks.append("後閲")
+    if step.pk in ahead:
+        marks.append("引上げ")
+    acted = step.acted_by if step.acted_by_id else None
+    return StampCell(
+        position=step.position,
+        name=(acted or step.approver).display_name,
+        decided_on=city_date(step.acted_at) if step.acted_at and acted else None,
+        kind=step.kind,
+        marks=tuple(marks),
+        state=_STAMP_STATES.get(step.state, "pending"),
+        acting_for_name=step.acting_for.display_name if step.acting_for_id else "",
+    )

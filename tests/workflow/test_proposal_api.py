@@ -5,9 +5,14 @@ A 主事 of 市民課 > 窓口係 drafts; 窓口係長 approves; 市民課長 de
 
 from __future__ import annotations
 
-from datetime import timedelta
+import io
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import pypdf
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
@@ -19,6 +24,7 @@ pytestmark = pytest.mark.django_db
 
 DRAFTER, KAKARI, KACHO = "madoguchi_staff", "madoguchi_kakaricho", "shimin_kacho"
 API = "/api/v1/"
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @pytest.fixture
@@ -351,3 +357,43 @@ def test_approve_ahead_over_the_api(as_):
         "approved_ahead",
         KACHO,
     )
+
+
+# --- the 決裁文書 PDF -------------------------------------------------------------------------
+
+
+def pdf_text(data: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return re.sub(r"\s+", "", "".join(page.extract_text() for page in reader.pages))
+
+
+def test_pdf_of_a_decided_proposal_has_names_number_wareki_dates_and_marks(as_, city):
+    with time_machine.travel(datetime(2026, 11, 27, 10, 0, tzinfo=TOKYO), tick=False):
+        proposal = submitted(as_)
+        post(as_, KAKARI, f"tasks/{task_of(as_, KAKARI, proposal['id'])['id']}/approve/")
+        post(as_, KACHO, "delegations/", _period("shimin_hosa"))
+        task = task_of(as_, "shimin_hosa", proposal["id"])
+        post(as_, "shimin_hosa", f"tasks/{task['id']}/approve/")
+
+        response = as_(DRAFTER).get(f"{API}proposals/{proposal['id']}/pdf/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    text = pdf_text(response.content)
+    assert "決裁文書" in text
+    assert "交市第1号" in text
+    assert "令和8年11月27日" in text
+    assert "課長決裁" in text
+    for username in (DRAFTER, KAKARI, "shimin_hosa", KACHO):
+        assert re.sub(r"\s+", "", city.p(username).display_name) in text
+    assert "代決" in text
+
+
+def test_pdf_before_the_decision_is_the_drafting_form_and_follows_visibility(as_):
+    proposal = new_proposal(as_)
+    url = f"{API}proposals/{proposal['id']}/pdf/"
+    response = as_(DRAFTER).get(url)
+    assert response.status_code == 200
+    assert "起案用紙" in pdf_text(response.content)
+    assert as_(KAKARI).get(url).status_code == 404
+    assert as_("zeimu_staff").get(url).status_code == 404

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -15,6 +17,7 @@ from rest_framework.views import APIView
 
 from workflow import selectors, services
 from workflow.proposals_models import Decision, PostReview, Proposal, ProposalStep
+from workflow.rendering.decision_pdf import render_decision_pdf
 
 
 def _username(person: Any) -> str | None:
@@ -162,6 +165,19 @@ class ProposalDetailApi(APIView):
     @extend_schema(responses={200: ProposalOutput})
     def get(self, request: Request, proposal_id: int) -> Response:
         return _reloaded(request, proposal_id)
+
+
+class ProposalPdfApi(APIView):
+    """GET: the 決裁文書 (起案用紙 before the decision) as a PDF, for those who may see it."""
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    def get(self, request: Request, proposal_id: int) -> HttpResponse:
+        proposal = selectors.proposal_get(user=request.user, proposal_id=proposal_id)
+        data = render_decision_pdf(selectors.proposal_document(proposal))
+        response = HttpResponse(data, content_type="application/pdf")
+        # An ASCII file name: the document number may not be set yet, and is Japanese.
+        response["Content-Disposition"] = f'inline; filename="proposal-{proposal.pk}.pdf"'
+        return response
 
 
 class _ProposalActionApi(APIView):
