@@ -31,6 +31,7 @@ urlpatterns = [
     # network is closed.
     path("api/v1/", include("directory.api.urls")),
     path("api/v1/", include("workflow.api.urls")),
+    path("api/v1/", include("workflow.dx.api")),
     path("", include("documents.search.urls")),  # /api/v1/search/ and /records/search/
     path("api/v1/", include("documents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

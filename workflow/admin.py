@@ -211,3 +211,7 @@ class AuthorityRuleSetAdmin(AuditedAdmin):
                 % {"unit": name},
                 messages.WARNING,
             )
+
+
+# DX action plans (workflow/dx/): their admin lives with them.
+from workflow.dx import admin as _dx_admin  # noqa: E402, F401

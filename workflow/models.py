@@ -198,3 +198,6 @@ class ConsultationRule(AmountRange):
 
 # Proposals, routes as rows, history, counters and 後閲: their own module (its __all__).
 from workflow.proposals_models import *  # noqa: E402, F403
+
+# isort: split
+from workflow.dx.models import ActionPlan, DXDecision, DXSettings  # noqa: E402, F401
