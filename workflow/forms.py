@@ -48,7 +48,7 @@ class ProposalForm(RoutePreviewForm):
         label=_("Title"), max_length=Proposal._meta.get_field("title").max_length
     )
     body = forms.CharField(
-        label=_("Body"), required=False, widget=forms.Textarea(attrs={"rows": 8})
+        label=_("Body"), required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
 
     field_order = ("title", "category", "amount", "body")
