@@ -255,6 +255,8 @@ LOGGING = {
 
 # --- Kairan ---------------------------------------------------------------------------------
 COUNCIL_SECRETARIAT_UNIT = _env("COUNCIL_SECRETARIAT_UNIT", "議会事務局")
+# Largest upload accepted by records (documents/validation.py); larger ones get 413.
+UPLOAD_MAX_BYTES = int(_env("UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 
 # axes.W006 asks for the client address in the lockout key. Deliberately not: every member of
 # staff reaches the server through the city's one proxy address (see CONTRACT.md).

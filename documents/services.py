@@ -4,7 +4,7 @@ hold, disposal and the registers (the transfer package is in ``transfer.py``).
 Services are keyword-only; they check permission first, validate, change, and audit in the
 same transaction. Uploads are validated completely before anything is stored. A file written
 to storage inside a transaction that then fails is removed again when no row refers to it; a
-file orphaned by an *outer* rollback stays until an orphan sweep (see README, follow-ups).
+file orphaned by an *outer* rollback is found by the `documents_orphans` command.
 """
 
 from __future__ import annotations
