@@ -191,3 +191,24 @@ def test_accepted_types_are_detected_from_content(zaisei_client, name, data, con
 
     assert response.status_code == 201, response.content
     assert response.json()["content_type"] == content_type
+
+
+def _minimal_xlsx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "<worksheet/>")
+    return buffer.getvalue()
+
+
+def test_an_xlsx_is_accepted_and_a_plain_zip_named_xlsx_is_not(zaisei_client, media_root):
+    accepted = upload(zaisei_client, "集計.xlsx", _minimal_xlsx())
+    plain = io.BytesIO()
+    with zipfile.ZipFile(plain, "w") as archive:
+        archive.writestr("data.csv", "a,b")
+    refused = upload(zaisei_client, "data.xlsx", plain.getvalue())
+
+    assert accepted.status_code == 201
+    assert accepted.json()["content_type"] == validation.XLSX
+    assert refused.status_code == 400

@@ -43,10 +43,12 @@
         return;
       }
       button.disabled = false;
+      bar.hidden = true;
       say(body.detail || form.getAttribute("data-failed"), true);
     });
     xhr.addEventListener("error", function () {
       button.disabled = false;
+      bar.hidden = true;
       say(form.getAttribute("data-failed"), true);
     });
     button.disabled = true;
