@@ -6,19 +6,20 @@ deputies and auditors (``audit.view_auditevent``); to anybody else it does not e
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 from viewflow.workflow.status import STATUS
 
-from audit.exceptions import NotFound
+from audit.exceptions import Conflict, NotFound
 from audit.permissions import can_view_audit_log
 from directory.calendar import city_date
-from directory.selectors import person_for_user, principals_for_deputy
+from directory.selectors import person_for_user, persons_with_title, principals_for_deputy
 from workflow.models import ApprovalLevel
 from workflow.proposals_models import Decision, PostReview, Proposal, ProposalStep
-from workflow.rendering.types import DecisionDocument, StampCell
+from workflow.rendering.types import DecisionDocument, IssueLetter, StampCell
 
 
 def _proposal_base() -> QuerySet[Proposal]:
@@ -180,4 +181,23 @@ def _stamp(step: ProposalStep, *, ahead: set[int], reviewed: set[int]) -> StampC
         marks=tuple(marks),
         state=_STAMP_STATES.get(step.state, "pending"),
         acting_for_name=step.acting_for.display_name if step.acting_for_id else "",
+    )
+
+
+def proposal_issue_letter(
+    proposal: Proposal, *, addressee: str, seal: str, issued_on: date, body: str = ""
+) -> IssueLetter:
+    """The 施行文書 of a decided proposal in the mayor's name; raises Conflict before the
+    decision (there is no document number to cite yet)."""
+    if proposal.status != Proposal.Status.APPROVED:
+        raise Conflict(_("A letter can be issued only once the proposal is approved."))
+    mayor = persons_with_title("市長").first()
+    return IssueLetter(
+        document_number=proposal.document_number,
+        issued_on=issued_on,
+        addressee=addressee,
+        subject=proposal.title,
+        body=body or proposal.body,
+        mayor_name=mayor.display_name if mayor else "",
+        seal=seal,  # type: ignore[arg-type]  (validated by the caller: omitted | requested)
     )

@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import docx
 import pypdf
 import pytest
 import time_machine
@@ -397,3 +398,39 @@ def test_pdf_before_the_decision_is_the_drafting_form_and_follows_visibility(as_
     assert "起案用紙" in pdf_text(response.content)
     assert as_(KAKARI).get(url).status_code == 404
     assert as_("zeimu_staff").get(url).status_code == 404
+
+
+# --- the 施行 letter --------------------------------------------------------------------------
+
+
+def docx_text(data: bytes) -> str:
+    document = docx.Document(io.BytesIO(data))
+    cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
+def test_issue_letter_after_the_decision(as_, city):
+    proposal = submitted(as_)
+    url = f"{API}proposals/{proposal['id']}/issue-letter/?addressee=交野市自治会連合会"
+    assert as_(DRAFTER).get(url).status_code == 409  # no number before the decision
+    post(as_, KAKARI, f"tasks/{task_of(as_, KAKARI, proposal['id'])['id']}/approve/")
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=TOKYO), tick=False):
+        post(as_, KACHO, f"tasks/{task_of(as_, KACHO, proposal['id'])['id']}/approve/")
+        response = as_(DRAFTER).get(f"{url}&seal=requested")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    text = docx_text(response.content)
+    assert "交市第1号" in text
+    assert "令和8年12月1日" in text
+    assert "交野市自治会連合会" in text
+    assert city.p("mayor").display_name in text
+    assert proposal["title"] in text
+
+
+def test_issue_letter_refusals(as_):
+    proposal = submitted(as_)
+    base = f"{API}proposals/{proposal['id']}/issue-letter/"
+    assert as_(DRAFTER).get(base).status_code == 400  # the addressee is required
+    assert as_(DRAFTER).get(f"{base}?addressee=x&seal=stamp").status_code == 400
+    assert as_("zeimu_staff").get(f"{base}?addressee=x").status_code == 404

@@ -11,6 +11,11 @@ urlpatterns = [
     path("proposals/<int:proposal_id>/", views.ProposalDetailApi.as_view(), name="proposal"),
     path("proposals/<int:proposal_id>/pdf/", views.ProposalPdfApi.as_view(), name="proposal-pdf"),
     path(
+        "proposals/<int:proposal_id>/issue-letter/",
+        views.ProposalIssueLetterApi.as_view(),
+        name="proposal-issue-letter",
+    ),
+    path(
         "proposals/<int:proposal_id>/submit/",
         views.ProposalSubmitApi.as_view(),
         name="proposal-submit",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 from workflow import selectors, services
 from workflow.proposals_models import Decision, PostReview, Proposal, ProposalStep
 from workflow.rendering.decision_pdf import render_decision_pdf
+from workflow.rendering.issue_letter import render_issue_letter
 
 
 def _username(person: Any) -> str | None:
@@ -177,6 +179,31 @@ class ProposalPdfApi(APIView):
         response = HttpResponse(data, content_type="application/pdf")
         # An ASCII file name: the document number may not be set yet, and is Japanese.
         response["Content-Disposition"] = f'inline; filename="proposal-{proposal.pk}.pdf"'
+        return response
+
+
+class ProposalIssueLetterApi(APIView):
+    """GET: the 施行文書 (DOCX) of an approved proposal; 409 before the decision."""
+
+    DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+    @extend_schema_serializer(component_name="IssueLetterQuery")
+    class Query(serializers.Serializer):
+        addressee = serializers.CharField(max_length=200)
+        seal = serializers.ChoiceField(choices=["omitted", "requested"], default="omitted")
+
+    @extend_schema(parameters=[Query], responses={(200, DOCX): OpenApiTypes.BINARY})
+    def get(self, request: Request, proposal_id: int) -> HttpResponse:
+        query = self.Query(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        proposal = selectors.proposal_get(user=request.user, proposal_id=proposal_id)
+        letter = selectors.proposal_issue_letter(
+            proposal, **query.validated_data, issued_on=timezone.localdate()
+        )
+        response = HttpResponse(render_issue_letter(letter), content_type=self.DOCX)
+        response["Content-Disposition"] = (
+            f'attachment; filename="proposal-{proposal.pk}-letter.docx"'
+        )
         return response
 
 
