@@ -30,6 +30,11 @@ urlpatterns = [
         )
         for action in views.TASK_ACTIONS
     ),
+    path(
+        "proposals/<int:proposal_id>/approve-ahead/",
+        views.proposal_approve_ahead,
+        name="proposal-approve-ahead",
+    ),
     path("post-reviews/<int:post_review_id>/ack/", views.post_review_ack, name="post-review-ack"),
     path("delegations/", views.delegations, name="delegations"),
 ]

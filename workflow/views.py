@@ -10,6 +10,7 @@ Successful POSTs redirect (post/redirect/get).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -25,10 +26,12 @@ from audit.exceptions import KairanError, NotFound, ValidationFailed
 from directory.selectors import person_for_user, principals_for_deputy
 from workflow import permissions, screens_support, selectors, services
 from workflow.forms import DelegationForm, ProposalForm, RoutePreviewForm, TaskActionForm
-from workflow.proposals_models import Proposal, ProposalStep
+from workflow.proposals_models import Decision, Proposal, ProposalStep
 from workflow.routing import build_route
 
 Status = Proposal.Status
+State = ProposalStep.State
+OPEN_STATES = (State.PENDING, State.WAITING)
 
 PROPOSAL_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
     "submit": (services.proposal_submit, _("The proposal was submitted for approval.")),
@@ -222,6 +225,23 @@ def task_action(request: HttpRequest, step_id: int, action: str) -> HttpResponse
     return redirect("workflow:proposal", proposal_id=proposal.pk)
 
 
+@require_POST
+@login_required
+def proposal_approve_ahead(request: HttpRequest, proposal_id: int) -> HttpResponse:
+    """引上げ承認: my later step approves ahead of absent earlier approvers."""
+    proposal = _visible(request, proposal_id)
+    form = TaskActionForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    try:
+        if form.errors:
+            raise ValidationFailed(" ".join(form.errors["comment"]))
+        services.task_approve_ahead(actor=request.user, proposal=proposal, comment=comment)
+    except KairanError as exc:
+        return _refused(request, proposal.pk, exc, action="approve_ahead", comment=comment)
+    messages.success(request, _("You approved ahead (引上げ承認)."))
+    return redirect("workflow:proposal", proposal_id=proposal.pk)
+
+
 def _refused(
     request: HttpRequest, proposal_id: int, exc: KairanError, **failed: Any
 ) -> HttpResponse:
@@ -239,21 +259,25 @@ def _detail_context(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
     rounds: dict[int, list] = {}
     for entry in sorted(history, key=lambda e: (e.round, e.at, e.pk)):
         rounds.setdefault(entry.round, []).append(entry)
+    ahead = {e.step_id for e in history if e.action == Decision.Action.APPROVED_AHEAD}
     return {
         "proposal": proposal,
-        "columns": _columns(steps, screens_support.post_review_states(steps)),
+        "columns": _columns(steps, screens_support.post_review_states(steps), ahead),
         "is_preview": bool(steps) and steps[0].round > proposal.round,
         "rounds": sorted(rounds.items()),
         "actions": _actions(person, proposal, steps),
-        "pdf_url": _pdf_url(proposal),
+        "pdf_url": _api_url("workflow_api:proposal-pdf", proposal),
+        "letter_url": _api_url("workflow_api:proposal-issue-letter", proposal)
+        if proposal.status == Status.APPROVED
+        else None,
     }
 
 
-def _columns(steps: list[ProposalStep], reviews: dict) -> list[dict[str, Any]]:
+def _columns(steps: list[ProposalStep], reviews: dict, ahead: set) -> list[dict[str, Any]]:
     """The 決裁欄: one column per order; a 合議 order holds all its consulted units' cells."""
     columns: list[dict[str, Any]] = []
     for step in steps:
-        cell = {"step": step, "has_post_review": step.pk in reviews}
+        cell = {"step": step, "has_post_review": step.pk in reviews, "ahead": step.pk in ahead}
         cell["post_reviewed_at"] = reviews.get(step.pk)
         if columns and columns[-1]["order"] == step.order:
             columns[-1]["cells"].append(cell)
@@ -265,16 +289,16 @@ def _columns(steps: list[ProposalStep], reviews: dict) -> list[dict[str, Any]]:
 def _actions(person: Any, proposal: Proposal, steps: list[ProposalStep]) -> dict[str, Any]:
     """The buttons valid for this viewer (the services check again)."""
     drafter = permissions.is_drafter(person, proposal)
-    tasks = []
+    tasks, mine_later = [], []
     if person is not None and proposal.status == Status.IN_REVIEW:
         principals = {p.pk for p in principals_for_deputy(person)}
         for step in steps:
-            if step.state != ProposalStep.State.PENDING or step.round != proposal.round:
-                continue
             may_act, acting_for = permissions.acting_for_on_step(
                 person, step, principals=principals, drafter_id=proposal.drafter_id
             )
-            if may_act:
+            if not may_act or step.round != proposal.round:
+                continue
+            if step.state == State.PENDING:
                 tasks.append(
                     {
                         "step": step,
@@ -282,19 +306,34 @@ def _actions(person: Any, proposal: Proposal, steps: list[ProposalStep]) -> dict
                         "may_reject": permissions.can_reject_step(step),
                     }
                 )
+            elif step.state == State.WAITING and step.kind != ProposalStep.Kind.CONSULT:
+                mine_later.append(step)
     return {
         "edit": permissions.can_edit_proposal(person, proposal),
         "submit": drafter and proposal.status in permissions.EDITABLE,
         "withdraw": drafter and proposal.status == Status.IN_REVIEW,
         "cancel": drafter and proposal.status in permissions.OPEN,
         "tasks": tasks,
+        "ahead": None if tasks else _approvable_ahead(mine_later, steps),
     }
 
 
-def _pdf_url(proposal: Proposal) -> str | None:
-    """The 決裁文書 PDF of the API, once the engine mounts it."""
+def _approvable_ahead(mine: list[ProposalStep], steps: list[ProposalStep]) -> dict | None:
+    """引上げ承認 offer: my nearest later step and the open steps it would skip, unless one of
+    them is a 合議 (never skipped; the service refuses it too)."""
+    if not mine:
+        return None
+    step = mine[0]
+    skipped = [s for s in steps if s.order < step.order and s.state in OPEN_STATES]
+    if not skipped or any(s.kind == ProposalStep.Kind.CONSULT for s in skipped):
+        return None
+    return {"step": step, "skipped": skipped}
+
+
+def _api_url(name: str, proposal: Proposal) -> str | None:
+    """An output of the API (決裁文書 PDF, 施行文書 DOCX), if the engine mounts it."""
     try:
-        return reverse("workflow_api:proposal-pdf", kwargs={"proposal_id": proposal.pk})
+        return reverse(name, kwargs={"proposal_id": proposal.pk})
     except NoReverseMatch:
         return None
 
@@ -309,7 +348,9 @@ def delegations(request: HttpRequest) -> HttpResponse:
     person = person_for_user(request.user)
     if person is None:
         raise Http404
-    form = DelegationForm(request.POST or None)
+    start = timezone.now().replace(second=0, microsecond=0)
+    initial = {"start": start, "end": start + timedelta(days=1)}
+    form = DelegationForm(request.POST or None, initial=initial)
     status = 200
     if request.method == "POST":
         status = 400

@@ -8,11 +8,14 @@ The city is tests/workflow/conftest.py's; rules are the shipped defaults. A 主�
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from directory.calendar import wareki
@@ -31,6 +34,7 @@ DRAFTER, KAKARI, KACHO, HOSA = (
 OUTSIDER = "zeimu_staff"
 LOCAL_BACKEND = "directory.backends.LocalAccountBackend"
 BASE = "/approval/"
+TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @pytest.fixture
@@ -309,7 +313,8 @@ def test_approver_gets_task_buttons_and_drafter_gets_drafter_buttons(as_, city):
     assert f"/approval/proposals/{proposal.pk}/withdraw/" in drafter
     assert f"/approval/proposals/{proposal.pk}/cancel/" in drafter
     assert "/submit/" not in drafter
-    assert 'data-testid="actions"' not in later  # on the route, but not reached yet
+    assert 'data-testid="task-form"' not in later  # on the route, not reached yet:
+    assert 'data-testid="ahead-form"' in later  # only 引上げ承認 is offered
 
 
 def test_decider_may_reject_and_the_deputy_acts_on_behalf(as_, city):
@@ -471,3 +476,77 @@ def test_delegation_errors_from_the_service_are_shown(as_, city):
     assert response.status_code == 400
     assert 'role="alert"' in html_of(response)
     assert not Delegation.objects.exists()
+
+
+# --- 引上げ承認 and the outputs -----------------------------------------------------------------
+
+
+def test_a_later_approver_approves_ahead_from_the_page(as_, city):
+    proposal = submitted(city)
+    url = f"{BASE}proposals/{proposal.pk}/"
+    ahead_action = f'action="/approval/proposals/{proposal.pk}/approve-ahead/"'
+
+    assert ahead_action in html_of(as_(KACHO).get(url))
+    assert ahead_action not in html_of(as_(KAKARI).get(url))  # pending: approves normally
+    assert ahead_action not in html_of(as_(DRAFTER).get(url))
+
+    response = as_(KACHO).post(f"{url}approve-ahead/", {"comment": "係長不在のため"})
+
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.status == "approved"
+    steps = ProposalStep.objects.filter(proposal=proposal, round=1).order_by("order")
+    assert [s.state for s in steps] == ["skipped", "approved"]
+    page = text_of(as_(DRAFTER).get(url))
+    assert "引上げ" in page
+    assert proposal.document_number in page
+
+
+def test_approve_ahead_refusals_are_404_for_outsiders_and_403_for_the_drafter(as_, city):
+    proposal = submitted(city)
+    url = f"{BASE}proposals/{proposal.pk}/approve-ahead/"
+
+    assert as_(OUTSIDER).post(url).status_code == 404
+    response = as_(DRAFTER).post(url)
+    assert response.status_code == 403
+    assert 'data-testid="refusal"' in html_of(response)
+    proposal.refresh_from_db()
+    assert proposal.status == "in_review"
+
+
+def test_decided_proposal_links_its_pdf_and_offers_the_issue_letter(as_, city):
+    proposal = submitted(city)
+    url = f"{BASE}proposals/{proposal.pk}/"
+    try:
+        letter = reverse("workflow_api:proposal-issue-letter", args=[proposal.pk])
+    except NoReverseMatch:  # the engine's 施行文書 endpoint is not mounted in this build
+        letter = None
+    assert 'data-testid="letter-form"' not in html_of(as_(DRAFTER).get(url))
+    services.task_approve(actor=_user(city, KAKARI), step=pending_step(proposal))
+    services.task_approve(actor=_user(city, KACHO), step=pending_step(proposal))
+
+    html = html_of(as_(DRAFTER).get(url))
+
+    assert f'href="/api/v1/proposals/{proposal.pk}/pdf/"' in html
+    assert (f'action="{letter}"' in html) is (letter is not None)
+
+
+def test_delegation_form_starts_now_for_one_day(as_, city):
+    with time_machine.travel(datetime(2026, 12, 1, 9, 30, 40, tzinfo=TOKYO), tick=False):
+        html = html_of(as_(KACHO).get(f"{BASE}delegations/"))
+
+    assert 'value="2026-12-01T09:30"' in html
+    assert 'value="2026-12-02T09:30"' in html
+
+
+def test_inbox_query_count_does_not_grow_with_rows(as_, city, django_assert_max_num_queries):
+    for n in range(2):
+        submitted(city, title=f"起案{n}")
+    client = as_(KAKARI)
+    with django_assert_max_num_queries(30) as few:
+        client.get(BASE)
+    for n in range(6):
+        submitted(city, title=f"追加{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(BASE)
+    assert re.search(r'data-testid="count-tasks">8<', html_of(response))
