@@ -70,6 +70,8 @@ def test_drafter_sees_the_route_grow_submits_and_the_kakaricho_approves(
     page.get_by_label("件名").fill("窓口番号発券機の更新")
     page.get_by_label("種別").select_option("expenditure")
     preview = page.get_by_test_id("route-preview")
+    page.get_by_label("金額（円）").fill("百万")  # the endpoint's 400 is shown in place
+    expect(preview.get_by_role("alert")).to_contain_text("整数")
     page.get_by_label("金額（円）").fill("999,999")
     expect(preview).to_contain_text("交野 さくら")
     expect(preview.locator('[data-kind="decide"]')).to_contain_text("課長")
