@@ -1,5 +1,5 @@
 """Every write of records: uploads and versions, verified reads, extraction, binders, legal
-hold, disposal and the registers (the transfer package is in ``transfer.py``).
+hold and disposal (the registers are in ``registers.py``, transfer in ``transfer.py``).
 
 Services are keyword-only; they check permission first, validate, change, and audit in the
 same transaction. Uploads are validated completely before anything is stored. A file written
@@ -23,7 +23,7 @@ from audit.exceptions import Conflict, KairanError, PermissionRefused, Validatio
 from directory.calendar import fiscal_year
 from directory.models import OrgUnit
 from directory.selectors import person_for_user, person_primary_post, unit_at_level
-from documents import extraction, hooks, permissions, retention, storage, validation
+from documents import extraction, hooks, permissions, retention, selectors, storage, validation
 from documents.models import (
     Binder,
     Blob,
@@ -32,11 +32,10 @@ from documents.models import (
     Document,
     DocumentVersion,
     FiledProposal,
-    RegisterCounter,
-    RegisterEntry,
     Retention,
     TextExtraction,
 )
+from documents.search import index_delete, index_upsert
 from documents.signals import text_extracted
 
 logger = logging.getLogger(__name__)
@@ -114,6 +113,7 @@ def document_upload(
                 "binder": binder.pk if binder else None,
             },
         )
+        _index(document)
         return document
 
     return _with_blob_cleanup(write, sha256=sha256)
@@ -157,6 +157,7 @@ def document_add_version(
             request=request,
             details={"version": version.number, "sha256": sha256, "size": checked.size_bytes},
         )
+        _index(locked)  # the new version's text arrives with its extraction
         return version
 
     return _with_blob_cleanup(write, sha256=sha256)
@@ -316,10 +317,26 @@ def extraction_run(*, version_id: int) -> TextExtraction:
         job.text = result.text if result else ""
         job.is_truncated = bool(result and result.is_truncated)
     job.finished_at = timezone.now()
-    job.save(update_fields=["status", "text", "is_truncated", "error", "finished_at"])
+    with transaction.atomic():
+        job.save(update_fields=["status", "text", "is_truncated", "error", "finished_at"])
+        document = job.version.document
+        if job.status == TextExtraction.Status.DONE and document.disposed_at is None:
+            _index(document)
     if job.status == TextExtraction.Status.DONE:
         text_extracted.send(sender=TextExtraction, version=job.version)
     return job
+
+
+def _index(document: Document) -> None:
+    """Keep the search index in step (same transaction): title, current text, visibility."""
+    index_upsert(
+        kind="document",
+        object_id=document.pk,
+        title=document.title,
+        text=selectors.document_text(document.pk),
+        owner_unit_id=document.unit_id,
+        classification=document.classification,
+    )
 
 
 # --- binders ----------------------------------------------------------------------------------
@@ -488,6 +505,8 @@ def binder_dispose(
         items=[_version_snapshot(v) for v in versions],
     )
     Document.objects.filter(pk__in=[d.pk for d in documents]).update(disposed_at=now)
+    for document in documents:
+        index_delete(kind="document", object_id=document.pk)
     TextExtraction.objects.filter(version__in=versions).update(text="")
     # A blob shared with a document outside the disposal stays.
     blob_ids = {v.blob_id for v in versions}
@@ -550,61 +569,3 @@ def _version_snapshot(version: DocumentVersion) -> dict[str, Any]:
 
 def _audit_binder(action: str, actor: Any, binder: Binder, request: Any, **details: Any) -> None:
     audit.record(action=action, actor=actor, target=binder, request=request, details=details)
-
-
-# --- registers (収受 / 発送) ------------------------------------------------------------------
-
-
-@transaction.atomic
-def register_entry_create(
-    *,
-    actor: Any,
-    kind: str,
-    on: date,
-    counterpart: str,
-    subject: str,
-    document: Document | None = None,
-    proposal_id: int | None = None,
-    request: Any = None,
-) -> RegisterEntry:
-    """Register an incoming (収受) or outgoing (発送) document in the actor's 課, numbered from 1
-    per 課 per fiscal year without gaps. Raises PermissionRefused, ValidationFailed."""
-    unit = division_of(actor)
-    if kind not in RegisterEntry.Kind.values:
-        raise ValidationFailed(_("Unknown register."))
-    counterpart, subject = (counterpart or "").strip(), (subject or "").strip()
-    if not counterpart or not subject or len(counterpart) > 200 or len(subject) > 200:
-        raise ValidationFailed(_("Sender or addressee and subject are required."))
-    if document is not None and document.unit_id != unit.pk:
-        raise ValidationFailed(_("The document belongs to another division."))
-    if proposal_id is not None:
-        if kind != RegisterEntry.Kind.OUTGOING:
-            raise ValidationFailed(_("Only outgoing documents link to a proposal."))
-        if hooks.decided_proposal(actor, proposal_id) is None:
-            raise ValidationFailed(_("Only a decided proposal can be issued."))
-    fy = fiscal_year(on)
-    counter, _created = RegisterCounter.objects.select_for_update().get_or_create(
-        kind=kind, unit=unit, fiscal_year=fy
-    )
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    entry = RegisterEntry.objects.create(
-        kind=kind,
-        unit=unit,
-        fiscal_year=fy,
-        number=counter.last_number,
-        on=on,
-        counterpart=counterpart,
-        subject=subject,
-        document=document,
-        proposal_id=proposal_id,
-        registered_by=actor,
-    )
-    audit.record(
-        action=f"documents.register_{kind}",
-        actor=actor,
-        target=entry,
-        request=request,
-        details={"number": entry.number, "fiscal_year": fy, "proposal": proposal_id},
-    )
-    return entry

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from audit.exceptions import NotFound, ValidationFailed
 from audit.permissions import can_view_audit_log
 from directory.models import OrgUnit
-from documents import permissions, selectors, services, transfer
+from documents import permissions, registers, selectors, services, transfer
 from documents.models import Binder, Classification, DisposalRecord, RegisterEntry, Retention
 
 
@@ -335,7 +335,7 @@ class RegisterApi(APIView):
         document = None
         if data.get("document"):
             document = selectors.document_get(user=request.user, document_id=data["document"])
-        entry = services.register_entry_create(
+        entry = registers.register_entry_create(
             actor=request.user,
             kind=self.kind,
             on=data.get("on") or timezone.localdate(),

@@ -189,7 +189,9 @@ def test_disposal_due_list(org):
 def test_register_pages(org):
     from datetime import date
 
-    services.register_entry_create(
+    from documents import registers
+
+    registers.register_entry_create(
         actor=org.zaisei_staff.user,
         kind="incoming",
         on=date(2026, 5, 1),
