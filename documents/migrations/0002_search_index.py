@@ -13,21 +13,24 @@ SQLITE = [
         updated_at DATETIME NOT NULL,
         UNIQUE (kind, object_id)
     )""",
+    # id = entry_id * 65536 + seq (see engine.py); the FTS5 rowid is the same number. No foreign
+    # key: the engine deletes chunks by id range, and a key would make every entry delete scan.
     """CREATE TABLE documents_search_chunk (
         id INTEGER PRIMARY KEY,
-        entry_id BIGINT NOT NULL REFERENCES documents_search_entry (id) ON DELETE CASCADE,
+        entry_id BIGINT NOT NULL,
         seq INTEGER NOT NULL,
-        norm TEXT NOT NULL,
-        orig TEXT NOT NULL,
-        UNIQUE (entry_id, seq)
+        norm TEXT NOT NULL
     )""",
-    # Contentless, no positions, no column sizes: only "which chunks have this token".
+    """CREATE TABLE documents_search_source (id INTEGER PRIMARY KEY, orig TEXT NOT NULL)""",
+    # Contentless (the text is in the chunk table), positions kept for phrase queries, no
+    # column sizes (no ranking by BM25). Tokens are ASCII: the ascii tokenizer keeps them whole.
     """CREATE VIRTUAL TABLE documents_search_fts USING fts5(
-        tokens, content='', detail=none, columnsize=0, tokenize='ascii'
+        tokens, content='', columnsize=0, tokenize='ascii'
     )""",
 ]
 SQLITE_DROP = [
     "DROP TABLE IF EXISTS documents_search_fts",
+    "DROP TABLE IF EXISTS documents_search_source",
     "DROP TABLE IF EXISTS documents_search_chunk",
     "DROP TABLE IF EXISTS documents_search_entry",
 ]
@@ -44,17 +47,17 @@ POSTGRES = [
         UNIQUE (kind, object_id)
     )""",
     """CREATE TABLE documents_search_chunk (
-        id BIGSERIAL PRIMARY KEY,
-        entry_id BIGINT NOT NULL REFERENCES documents_search_entry (id) ON DELETE CASCADE,
+        id BIGINT PRIMARY KEY,
+        entry_id BIGINT NOT NULL,
         seq INTEGER NOT NULL,
         norm TEXT NOT NULL,
-        orig TEXT NOT NULL,
-        tokens TSVECTOR NOT NULL,
-        UNIQUE (entry_id, seq)
+        tokens TSVECTOR NOT NULL
     )""",
+    """CREATE TABLE documents_search_source (id BIGINT PRIMARY KEY, orig TEXT NOT NULL)""",
     "CREATE INDEX documents_search_chunk_tokens ON documents_search_chunk USING GIN (tokens)",
 ]
 POSTGRES_DROP = [
+    "DROP TABLE IF EXISTS documents_search_source",
     "DROP TABLE IF EXISTS documents_search_chunk",
     "DROP TABLE IF EXISTS documents_search_entry",
 ]

@@ -1,37 +1,45 @@
-# ruff: noqa: S608 — SQL here interpolates only this module's table names and "%s" placeholders;
-# every value, the query text included, is a parameter.
+# ruff: noqa: S608 — SQL here interpolates only this module's table names, numbers it computed
+# and "%s" placeholders; every value, the query text included, is a parameter.
 """The two index engines: SQLite FTS5 and PostgreSQL tsvector + GIN, behind one small interface.
 
-Both store the same tables (created by the search_index migration, raw SQL so the index depends
-on no model of any app): ``documents_search_entry`` (one row per indexed object, with what
-visibility needs) and ``documents_search_chunk`` (the title as chunk 0, the text in overlapping
-chunks, each normalised and original). The engines only differ in where the bigram tokens go:
+Tables (the search_index migration, raw SQL: the index depends on no app's models):
+``documents_search_entry`` — one row per indexed object, with what visibility needs;
+``documents_search_chunk`` — its normalised title (chunk 0) and text (chunks 1.., overlapping);
+``documents_search_source`` — the original text of each chunk, read only for snippets.
+A chunk's id is ``entry_id * 65536 + seq``, so the index alone tells entry and chunk apart.
 
-* SQLite: a contentless FTS5 table ``documents_search_fts`` (rowid = chunk id, ``detail=none``:
-  no positions, we recheck instead). Contentless means deleting a row needs its tokens again;
-  they are recomputed from the stored normalised text (``text.tokens`` is deterministic).
-* PostgreSQL: a position-less ``tsvector`` column on the chunk with a GIN index, built from a
-  literal (never through a text search parser, which would re-split the tokens).
-
-A query is "every bigram of q" (a superset, from the index) and then ``instr``/``strpos`` on the
-candidates' normalised text (exact). Positions are not used: a tsvector keeps at most 256
-positions per lexeme and none past 16,383, so a phrase query misses hits in long texts.
+* SQLite: a contentless FTS5 table ``documents_search_fts`` (rowid = chunk id) holding every
+  bigram token in order. A query is a phrase of the query's bigrams: consecutive positions,
+  so FTS5 alone answers "contains the substring" exactly — no row of text is read for a count.
+  Contentless means deleting needs the tokens again; they are recomputed from the stored
+  normalised text (``text.positional_tokens`` is deterministic).
+* PostgreSQL: a position-less ``tsvector`` of the distinct bigrams with a GIN index, built
+  from a literal (never through a text search parser, which would re-split the tokens). A
+  query is the AND of the bigrams (a superset) and ``strpos`` on the candidates (exact).
+  Positions are not used: a tsvector keeps at most 256 positions per lexeme and none past
+  16,383, so a phrase query would silently miss hits in long texts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from documents.search import text as T
 
 ENTRY = "documents_search_entry"
 CHUNK = "documents_search_chunk"
+SOURCE = "documents_search_source"
 FTS = "documents_search_fts"
+SEQ_BITS = 16  # chunks per entry < 65536: MAX_TEXT_CHARS / (CHUNK_CHARS - CHUNK_OVERLAP) ≈ 513
+SEQ_SPAN = 1 << SEQ_BITS
+CONFIDENTIAL = "confidential"
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,26 @@ class IndexEntry:
 
 
 @dataclass(frozen=True)
+class Visible:
+    """Which entries of one kind a caller may see; an entry is visible if any part says so.
+
+    ``everything``: all of them (auditors). ``ids``: a queryset whose values are the visible
+    object ids — the kind's visibility selector, applied in the same SQL statement as a
+    subquery. ``classified``: entries that are not confidential, plus confidential ones owned by
+    one of ``units`` (a rule on the index's own columns, for kinds without a selector).
+    """
+
+    everything: bool = False
+    ids: QuerySet[Any] | None = None
+    classified: bool = False
+    units: Sequence[int] = ()
+
+
+ALL = Visible(everything=True)
+ChunkRow = tuple[int, IndexEntry, T.Chunk]  # (entry id, what is indexed, one chunk of it)
+
+
+@dataclass(frozen=True)
 class Row:
     """One result row of a query, before snippets."""
 
@@ -55,22 +83,20 @@ class Row:
     object_id: int
     title: str
     in_title: bool
-    occurrences: int
     snippet_seq: int
-    total: int
 
 
 class Engine:
-    """SQL shared by both engines; subclasses add where the tokens live."""
+    """SQL shared by both engines; subclasses say where the tokens live and how to match."""
 
     vendor = ""
-    match_sql = ""  # a condition on chunk ``c`` with two params: the tokens query, the query text
 
     # --- writes ---------------------------------------------------------------------------
     def upsert(self, entry: IndexEntry) -> None:
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(
-                f"SELECT id FROM {ENTRY} WHERE kind = %s AND object_id = %s", [*_key(entry)]
+                f"SELECT id FROM {ENTRY} WHERE kind = %s AND object_id = %s",
+                [entry.kind, entry.object_id],
             )
             found = cur.fetchone()
             if found:
@@ -82,13 +108,14 @@ class Engine:
                     [entry.title, entry.owner_unit_id, entry.classification, _now(), entry_id],
                 )
             else:
-                entry_id = self._new_ids(cur, ENTRY, 1)[0]
+                entry_id = self._new_entry_ids(cur, 1)[0]
                 cur.execute(
                     f"INSERT INTO {ENTRY} (id, kind, object_id, title, owner_unit_id, "
                     "classification, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    [entry_id, *_entry_values(entry)],
+                    [entry_id, *_entry_values(entry, _now())],
                 )
-            self._insert_chunks(cur, [(entry_id, c) for c in T.chunks(entry.title, entry.text)])
+            chunks = T.chunks(entry.title, entry.text)
+            self._insert_chunks(cur, [(entry_id, entry, c) for c in chunks])
 
     def delete(self, kind: str, object_id: int) -> bool:
         with transaction.atomic(), connection.cursor() as cur:
@@ -107,7 +134,7 @@ class Engine:
         if not entries:
             return
         with transaction.atomic(), connection.cursor() as cur:
-            ids = self._new_ids(cur, ENTRY, len(entries))
+            ids = self._new_entry_ids(cur, len(entries))
             now = _now()
             cur.executemany(
                 f"INSERT INTO {ENTRY} (id, kind, object_id, title, owner_unit_id, "
@@ -117,7 +144,7 @@ class Engine:
             self._insert_chunks(
                 cur,
                 [
-                    (i, c)
+                    (i, e, c)
                     for i, e in zip(ids, entries, strict=True)
                     for c in T.chunks(e.title, e.text)
                 ],
@@ -136,91 +163,82 @@ class Engine:
                 self._delete_chunks(cur, batch)
                 cur.execute(f"DELETE FROM {ENTRY} WHERE id IN ({_marks(batch)})", batch)
 
-    # --- reads ----------------------------------------------------------------------------
-    def query(
-        self, norm_q: str, visibility: tuple[str, list[Any]], limit: int, offset: int
-    ) -> list[Row]:
-        """One page of visible entries containing ``norm_q``, best first, with the total."""
-        vis_sql, vis_params = visibility
-        sql = f"""
-            WITH hits AS (
-                SELECT c.entry_id, c.seq,
-                       (LENGTH(c.norm) - LENGTH(REPLACE(c.norm, %s, ''))) / %s AS n
-                FROM {self.from_sql}
-                WHERE {self.match_sql}
-            )
-            SELECT e.id, e.kind, e.object_id, e.title,
-                   MAX(CASE WHEN h.seq = 0 THEN 1 ELSE 0 END) AS in_title,
-                   SUM(h.n) AS n,
-                   COALESCE(MIN(CASE WHEN h.seq > 0 THEN h.seq END), 1) AS snippet_seq,
-                   COUNT(*) OVER () AS total
-            FROM hits h JOIN {ENTRY} e ON e.id = h.entry_id
-            WHERE {vis_sql}
-            GROUP BY e.id, e.kind, e.object_id, e.title, e.updated_at
-            ORDER BY in_title DESC, n DESC, e.updated_at DESC, e.id DESC
-            LIMIT %s OFFSET %s
-        """
-        params = [
-            norm_q,
-            len(norm_q),
-            self.tokens_query(T.query_tokens(norm_q)),
-            norm_q,
-            *vis_params,
-            limit,
-            offset,
-        ]
-        with connection.cursor() as cur:
-            cur.execute(sql, params)
-            return [
-                Row(r[0], r[1], r[2], r[3], bool(r[4]), int(r[5]), int(r[6]), int(r[7]))
-                for r in cur.fetchall()
-            ]
-
-    def count(self, norm_q: str, visibility: tuple[str, list[Any]]) -> int:
-        vis_sql, vis_params = visibility
-        sql = f"""
-            SELECT COUNT(*) FROM {ENTRY} e WHERE e.id IN (
-                SELECT c.entry_id FROM {self.from_sql} WHERE {self.match_sql}
-            ) AND {vis_sql}
-        """
-        with connection.cursor() as cur:
-            tq = self.tokens_query(T.query_tokens(norm_q))
-            cur.execute(sql, [tq, norm_q, *vis_params])
-            return int(cur.fetchone()[0])
-
-    def originals(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], str]:
-        """The original text of chunks, by (entry id, seq)."""
-        pairs = list(pairs)
-        if not pairs:
-            return {}
-        cond = " OR ".join(["(entry_id = %s AND seq = %s)"] * len(pairs))
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT entry_id, seq, orig FROM {CHUNK} WHERE {cond}",
-                [v for pair in pairs for v in pair],
-            )
-            return {(r[0], r[1]): r[2] for r in cur.fetchall()}
-
-    def stats(self) -> dict[str, int]:
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT COUNT(*) FROM {ENTRY}")
-            entries = cur.fetchone()[0]
-            cur.execute(f"SELECT COUNT(*) FROM {CHUNK}")
-            return {"entries": entries, "chunks": cur.fetchone()[0]}
-
-    # --- engine specifics -----------------------------------------------------------------
-    from_sql = ""
-
-    def tokens_query(self, toks: list[str]) -> str:
-        raise NotImplementedError
-
-    def _new_ids(self, cur: Any, table: str, n: int) -> list[int]:
-        raise NotImplementedError
-
-    def _insert_chunks(self, cur: Any, rows: list[tuple[int, T.Chunk]]) -> None:
-        raise NotImplementedError
+    def _insert_chunks(self, cur: Any, rows: list[ChunkRow]) -> None:
+        ids = [e * SEQ_SPAN + c.seq for e, _entry, c in rows]
+        cur.executemany(
+            f"INSERT INTO {SOURCE} (id, orig) VALUES (%s, %s)",
+            [[i, c.orig] for i, (_e, _entry, c) in zip(ids, rows, strict=True)],
+        )
+        self._insert_tokens(cur, ids, rows)
 
     def _delete_chunks(self, cur: Any, entry_ids: list[int]) -> None:
+        self._delete_tokens(cur, entry_ids)
+        for entry_id in entry_ids:
+            span = [entry_id * SEQ_SPAN, (entry_id + 1) * SEQ_SPAN]
+            cur.execute(f"DELETE FROM {CHUNK} WHERE id >= %s AND id < %s", span)
+            cur.execute(f"DELETE FROM {SOURCE} WHERE id >= %s AND id < %s", span)
+
+    # --- reads ----------------------------------------------------------------------------
+    def query(
+        self, norm_q: str, visible: Mapping[str, Visible], limit: int, offset: int
+    ) -> tuple[list[Row], int]:
+        """One page of visible entries containing ``norm_q`` (title hits first, then newest
+        indexed), and how many there are in all."""
+        hits_sql, hits_params = self.hits(norm_q)
+        vis_sql, vis_params = visibility_sql(visible)
+        sql = f"""
+            WITH hits AS ({hits_sql}),
+            per_entry AS (
+                SELECT entry_id, MIN(seq) AS first_seq,
+                       MIN(CASE WHEN seq > 0 THEN seq END) AS body_seq
+                FROM hits GROUP BY entry_id
+            )
+            SELECT e.id, e.kind, e.object_id, e.title, p.first_seq,
+                   COALESCE(p.body_seq, 1), COUNT(*) OVER ()
+            FROM per_entry p JOIN {ENTRY} e ON e.id = p.entry_id
+            WHERE {vis_sql}
+            ORDER BY CASE WHEN p.first_seq = 0 THEN 0 ELSE 1 END, e.id DESC
+            LIMIT %s OFFSET %s
+        """
+        with connection.cursor() as cur:
+            cur.execute(sql, [*hits_params, *vis_params, limit, offset])
+            found = cur.fetchall()
+            if found or not offset:
+                total = int(found[0][6]) if found else 0
+            else:  # past the last page: count on its own
+                cur.execute(
+                    f"WITH hits AS ({hits_sql}) SELECT COUNT(*) FROM {ENTRY} e "
+                    f"WHERE e.id IN (SELECT entry_id FROM hits) AND {vis_sql}",
+                    [*hits_params, *vis_params],
+                )
+                total = int(cur.fetchone()[0])
+        return [Row(r[0], r[1], r[2], r[3], r[4] == 0, int(r[5])) for r in found], total
+
+    def originals(self, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], tuple[str, str]]:
+        """The original and the normalised text of chunks, by (entry id, seq)."""
+        ids = {e * SEQ_SPAN + s: (e, s) for e, s in pairs}
+        if not ids:
+            return {}
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT s.id, s.orig, c.norm FROM {SOURCE} s JOIN {CHUNK} c ON c.id = s.id "
+                f"WHERE s.id IN ({_marks(ids)})",
+                list(ids),
+            )
+            return {ids[r[0]]: (r[1], r[2]) for r in cur.fetchall()}
+
+    # --- engine specifics -----------------------------------------------------------------
+    def hits(self, norm_q: str) -> tuple[str, list[Any]]:
+        """SQL selecting (entry_id, seq) of every chunk that contains ``norm_q``."""
+        raise NotImplementedError
+
+    def _new_entry_ids(self, cur: Any, n: int) -> list[int]:
+        raise NotImplementedError
+
+    def _insert_tokens(self, cur: Any, ids: list[int], rows: list[ChunkRow]) -> None:
+        raise NotImplementedError
+
+    def _delete_tokens(self, cur: Any, entry_ids: list[int]) -> None:
         raise NotImplementedError
 
     def _clear_all(self, cur: Any) -> None:
@@ -229,76 +247,270 @@ class Engine:
 
 class SqliteEngine(Engine):
     vendor = "sqlite"
-    from_sql = f"{FTS} f JOIN {CHUNK} c ON c.id = f.rowid"
-    match_sql = f"{FTS} MATCH %s AND INSTR(c.norm, %s) > 0"
 
-    def tokens_query(self, toks: list[str]) -> str:
-        # Quoted strings: FTS5 reads an unquoted token as syntax when it looks like a keyword.
-        return " AND ".join(f'"{t}"' for t in toks)
+    def hits(self, norm_q: str) -> tuple[str, list[Any]]:
+        return (
+            f"SELECT rowid >> {SEQ_BITS} AS entry_id, rowid & {SEQ_SPAN - 1} AS seq "
+            f"FROM {FTS} WHERE {FTS} MATCH %s",
+            [_phrase(norm_q)],
+        )
 
-    def _new_ids(self, cur: Any, table: str, n: int) -> list[int]:
+    def query(
+        self, norm_q: str, visible: Mapping[str, Visible], limit: int, offset: int
+    ) -> tuple[list[Row], int]:
+        if any(rule.ids is not None for rule in visible.values()):
+            return super().query(norm_q, visible, limit, offset)
+        expression = _visibility_expression(visible)
+        if expression is None:
+            return [], 0
+        return self._query_in_fts(f"{_phrase(norm_q)} AND ({expression})", limit, offset)
+
+    def _query_in_fts(self, match: str, limit: int, offset: int) -> tuple[list[Row], int]:
+        """The same page as the SQL path, from FTS5 alone: visibility is in the attribute
+        tokens, rowids order the entries, and the page stops reading once it is full."""
+        in_fts = f"FROM {FTS} WHERE {FTS} MATCH %s"
+        title_row = f"(rowid & {SEQ_SPAN - 1}) = 0"
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT COUNT(DISTINCT rowid >> {SEQ_BITS}), "
+                f"COALESCE(SUM({title_row}), 0) {in_fts}",
+                [match],
+            )
+            total, in_titles = cur.fetchone()
+            page: list[tuple[int, bool]] = []
+            if offset < in_titles:
+                cur.execute(
+                    f"SELECT rowid >> {SEQ_BITS} {in_fts} AND {title_row} "
+                    "ORDER BY rowid DESC LIMIT %s OFFSET %s",
+                    [match, limit, offset],
+                )
+                page += [(r[0], True) for r in cur.fetchall()]
+            if len(page) < limit and offset + len(page) < total:
+                skip = max(0, offset - in_titles)
+                cur.execute(f"SELECT rowid {in_fts} ORDER BY rowid DESC", [match])
+                page += [
+                    (entry_id, False)
+                    for entry_id in _text_only_entries(cur, skip, limit - len(page))
+                ]
+            rows = self._rows(cur, match, page)
+        return rows, int(total)
+
+    def _rows(self, cur: Any, match: str, page: list[tuple[int, bool]]) -> list[Row]:
+        if not page:
+            return []
+        ids = [entry_id for entry_id, _ in page]
+        cur.execute(
+            f"SELECT id, kind, object_id, title FROM {ENTRY} WHERE id IN ({_marks(ids)})", ids
+        )
+        entries = {r[0]: r for r in cur.fetchall()}
+        rows = []
+        for entry_id, in_title in page:
+            # The first chunk of the text with a hit, for the snippet (1 if only the title).
+            cur.execute(
+                f"SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s AND rowid > %s AND rowid < %s "
+                "ORDER BY rowid LIMIT 1",
+                [match, entry_id * SEQ_SPAN, (entry_id + 1) * SEQ_SPAN],
+            )
+            first = cur.fetchone()
+            _id, kind, object_id, title = entries[entry_id]
+            seq = first[0] & (SEQ_SPAN - 1) if first else 1
+            rows.append(Row(entry_id, kind, object_id, title, in_title, seq))
+        return rows
+
+    def _new_entry_ids(self, cur: Any, n: int) -> list[int]:
         # Safe without a sequence: every write runs in a transaction that holds SQLite's write
         # lock from its first statement (transaction_mode IMMEDIATE in settings).
-        cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        cur.execute(f"SELECT COALESCE(MAX(id), 0) FROM {ENTRY}")
         first = cur.fetchone()[0] + 1
         return list(range(first, first + n))
 
-    def _insert_chunks(self, cur: Any, rows: list[tuple[int, T.Chunk]]) -> None:
-        ids = self._new_ids(cur, CHUNK, len(rows))
+    def _insert_tokens(self, cur: Any, ids: list[int], rows: list[ChunkRow]) -> None:
         cur.executemany(
-            f"INSERT INTO {CHUNK} (id, entry_id, seq, norm, orig) VALUES (%s, %s, %s, %s, %s)",
-            [[i, e, c.seq, c.norm, c.orig] for i, (e, c) in zip(ids, rows, strict=True)],
+            f"INSERT INTO {CHUNK} (id, entry_id, seq, norm) VALUES (%s, %s, %s, %s)",
+            [[i, e, c.seq, c.norm] for i, (e, _entry, c) in zip(ids, rows, strict=True)],
         )
         cur.executemany(
             f"INSERT INTO {FTS} (rowid, tokens) VALUES (%s, %s)",
-            [[i, " ".join(T.tokens(c.norm))] for i, (_e, c) in zip(ids, rows, strict=True)],
+            [[i, _fts_tokens(c.norm, entry)] for i, (_e, entry, c) in zip(ids, rows, strict=True)],
         )
 
-    def _delete_chunks(self, cur: Any, entry_ids: list[int]) -> None:
-        cur.execute(
-            f"SELECT id, norm FROM {CHUNK} WHERE entry_id IN ({_marks(entry_ids)})", entry_ids
-        )
-        old = cur.fetchall()
-        cur.executemany(
-            f"INSERT INTO {FTS} ({FTS}, rowid, tokens) VALUES ('delete', %s, %s)",
-            [[i, " ".join(T.tokens(norm))] for i, norm in old],
-        )
-        cur.execute(f"DELETE FROM {CHUNK} WHERE entry_id IN ({_marks(entry_ids)})", entry_ids)
+    def _delete_tokens(self, cur: Any, entry_ids: list[int]) -> None:
+        old: list[list[Any]] = []
+        for entry_id in entry_ids:
+            cur.execute(
+                f"SELECT kind, object_id, owner_unit_id, classification FROM {ENTRY} WHERE id = %s",
+                [entry_id],
+            )
+            kind, object_id, unit, classification = cur.fetchone()
+            entry = IndexEntry(kind, object_id, "", "", unit, classification)
+            span = [entry_id * SEQ_SPAN, (entry_id + 1) * SEQ_SPAN]
+            cur.execute(f"SELECT id, norm FROM {CHUNK} WHERE id >= %s AND id < %s", span)
+            old += [[i, _fts_tokens(norm, entry)] for i, norm in cur.fetchall()]
+        cur.executemany(f"INSERT INTO {FTS} ({FTS}, rowid, tokens) VALUES ('delete', %s, %s)", old)
 
     def _clear_all(self, cur: Any) -> None:
         cur.execute(f"INSERT INTO {FTS} ({FTS}) VALUES ('delete-all')")
-        cur.execute(f"DELETE FROM {CHUNK}")
-        cur.execute(f"DELETE FROM {ENTRY}")
+        for table in (SOURCE, CHUNK, ENTRY):
+            cur.execute(f"DELETE FROM {table}")
+
+
+def _phrase(norm_q: str) -> str:
+    # One FTS5 phrase (a quoted string of tokens): consecutive bigrams, i.e. the substring.
+    return '"' + " ".join(T.positional_tokens(norm_q)) + '"'
+
+
+# Attribute tokens, after the bigrams of every chunk (FTS5 row or tsvector), so visibility by
+# kind, classification and owning unit is evaluated inside the index. They start with "z",
+# which no bigram token does, so no phrase can run into them.
+def _kind_token(kind: str) -> str:
+    return "zk" + kind.encode().hex()
+
+
+def _unit_token(unit_id: int) -> str:
+    return f"zu{int(unit_id)}"
+
+
+OPEN_ATTR = "zo"  # not confidential
+
+
+def _attr_tokens(entry: IndexEntry) -> list[str]:
+    attrs = [_kind_token(entry.kind)]
+    if entry.classification != CONFIDENTIAL:
+        attrs.append(OPEN_ATTR)
+    if entry.owner_unit_id is not None:
+        attrs.append(_unit_token(entry.owner_unit_id))
+    return attrs
+
+
+def _fts_tokens(norm: str, entry: IndexEntry) -> str:
+    return " ".join([*T.positional_tokens(norm), *_attr_tokens(entry)])
+
+
+def _visibility_expression(
+    visible: Mapping[str, Visible], *, and_: str = "AND", or_: str = "OR"
+) -> str | None:
+    """Rules without a selector queryset as a boolean expression of attribute tokens (FTS5 or
+    tsquery syntax); None when nothing at all is visible."""
+    parts = []
+    for kind, rule in sorted(visible.items()):
+        if rule.everything:
+            parts.append(_kind_token(kind))
+        elif rule.classified:
+            either = f" {or_} ".join([OPEN_ATTR, *(_unit_token(u) for u in rule.units)])
+            parts.append(f"({_kind_token(kind)} {and_} ({either}))")
+    return f" {or_} ".join(parts) or None
+
+
+def _text_only_entries(cur: Any, skip: int, take: int) -> list[int]:
+    """From rowids in descending order, entries whose title did not match: skip, then take.
+
+    An entry's rows are consecutive (rowid = entry * 65536 + seq) and its title row (seq 0)
+    comes last, so an entry is complete when the next one starts.
+    """
+    found: list[int] = []
+    current, title_hit = None, False
+    for _ in range(1 << 40):  # bounded by the rows of the result; ends on the first check
+        batch = cur.fetchmany(500)
+        for (rowid,) in batch:
+            entry_id = rowid >> SEQ_BITS
+            if entry_id != current:
+                if current is not None and not title_hit:
+                    if skip:
+                        skip -= 1
+                    else:
+                        found.append(current)
+                        if len(found) == take:
+                            return found
+                current, title_hit = entry_id, False
+            title_hit = title_hit or (rowid & (SEQ_SPAN - 1)) == 0
+        if not batch:
+            break
+    if current is not None and not title_hit and not skip and len(found) < take:
+        found.append(current)
+    return found
 
 
 class PostgresEngine(Engine):
     vendor = "postgresql"
-    from_sql = f"{CHUNK} c"
-    match_sql = "c.tokens @@ %s::tsquery AND STRPOS(c.norm, %s) > 0"
 
-    def tokens_query(self, toks: list[str]) -> str:
-        return " & ".join(toks)
+    def hits(self, norm_q: str, visibility: str | None = None) -> tuple[str, list[Any]]:
+        toks = " & ".join(T.tokens(norm_q))
+        tsquery = f"({toks}) & ({visibility})" if visibility else toks
+        sql = f"SELECT entry_id, seq FROM {CHUNK} WHERE tokens @@ %s::tsquery"
+        if len(norm_q) == 2:  # one bigram: the index answer is already exact
+            return sql, [tsquery]
+        return sql + " AND STRPOS(norm, %s) > 0", [tsquery, norm_q]
 
-    def _new_ids(self, cur: Any, table: str, n: int) -> list[int]:
+    def query(
+        self, norm_q: str, visible: Mapping[str, Visible], limit: int, offset: int
+    ) -> tuple[list[Row], int]:
+        if any(rule.ids is not None for rule in visible.values()):
+            return super().query(norm_q, visible, limit, offset)
+        expression = _visibility_expression(visible, and_="&", or_="|")
+        if expression is None:
+            return [], 0
+        # Visibility is in the attribute lexemes (GIN filters it): no join until the page.
+        hits_sql, hits_params = self.hits(norm_q, expression)
+        sql = f"""
+            WITH hits AS ({hits_sql}),
+            per_entry AS (
+                SELECT entry_id, MIN(seq) AS first_seq,
+                       MIN(CASE WHEN seq > 0 THEN seq END) AS body_seq
+                FROM hits GROUP BY entry_id
+            )
+            SELECT entry_id, first_seq, COALESCE(body_seq, 1), COUNT(*) OVER ()
+            FROM per_entry
+            ORDER BY CASE WHEN first_seq = 0 THEN 0 ELSE 1 END, entry_id DESC
+            LIMIT %s OFFSET %s
+        """
+        with connection.cursor() as cur:
+            cur.execute(sql, [*hits_params, limit, offset])
+            found = cur.fetchall()
+            if found or not offset:
+                total = int(found[0][3]) if found else 0
+            else:
+                cur.execute(
+                    f"WITH hits AS ({hits_sql}) SELECT COUNT(DISTINCT entry_id) FROM hits",
+                    hits_params,
+                )
+                total = int(cur.fetchone()[0])
+            ids = [r[0] for r in found]
+            entries: dict[int, Any] = {}
+            if ids:
+                cur.execute(
+                    f"SELECT id, kind, object_id, title FROM {ENTRY} WHERE id IN ({_marks(ids)})",
+                    ids,
+                )
+                entries = {r[0]: r for r in cur.fetchall()}
+        rows = [
+            Row(e, entries[e][1], entries[e][2], entries[e][3], first == 0, int(body))
+            for e, first, body, _total in found
+        ]
+        return rows, total
+
+    def _new_entry_ids(self, cur: Any, n: int) -> list[int]:
         cur.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [table, n],
+            [ENTRY, n],
         )
         return [r[0] for r in cur.fetchall()]
 
-    def _insert_chunks(self, cur: Any, rows: list[tuple[int, T.Chunk]]) -> None:
+    def _insert_tokens(self, cur: Any, ids: list[int], rows: list[ChunkRow]) -> None:
         # A tsvector literal, not to_tsvector(): the text search parser would split our tokens.
         cur.executemany(
-            f"INSERT INTO {CHUNK} (entry_id, seq, norm, orig, tokens) "
+            f"INSERT INTO {CHUNK} (id, entry_id, seq, norm, tokens) "
             "VALUES (%s, %s, %s, %s, %s::tsvector)",
-            [[e, c.seq, c.norm, c.orig, " ".join(T.tokens(c.norm))] for e, c in rows],
+            [
+                [i, e, c.seq, c.norm, " ".join([*T.tokens(c.norm), *_attr_tokens(entry)])]
+                for i, (e, entry, c) in zip(ids, rows, strict=True)
+            ],
         )
 
-    def _delete_chunks(self, cur: Any, entry_ids: list[int]) -> None:
-        cur.execute(f"DELETE FROM {CHUNK} WHERE entry_id IN ({_marks(entry_ids)})", entry_ids)
+    def _delete_tokens(self, cur: Any, entry_ids: list[int]) -> None:
+        pass  # the tokens are a column of the chunk rows, deleted with them
 
     def _clear_all(self, cur: Any) -> None:
-        cur.execute(f"TRUNCATE {CHUNK}, {ENTRY}")
+        cur.execute(f"TRUNCATE {SOURCE}, {CHUNK}, {ENTRY}")
 
 
 def get_engine() -> Engine:
@@ -306,18 +518,14 @@ def get_engine() -> Engine:
     return PostgresEngine() if connection.vendor == "postgresql" else SqliteEngine()
 
 
-def _key(entry: IndexEntry) -> tuple[str, int]:
-    return entry.kind, entry.object_id
-
-
-def _entry_values(entry: IndexEntry, now: Any = None) -> list[Any]:
+def _entry_values(entry: IndexEntry, now: Any) -> list[Any]:
     return [
         entry.kind,
         entry.object_id,
         entry.title,
         entry.owner_unit_id,
         entry.classification,
-        now or _now(),
+        now,
     ]
 
 
@@ -326,5 +534,50 @@ def _now() -> Any:
     return connection.ops.adapt_datetimefield_value(timezone.now())
 
 
-def _marks(values: Sequence[Any]) -> str:
+def _marks(values: Sequence[Any] | dict[Any, Any]) -> str:
     return ", ".join(["%s"] * len(values))
+
+
+def visibility_sql(visible: Mapping[str, Visible]) -> tuple[str, list[Any]]:
+    """A condition on index entries ``e`` (and its parameters) from per-kind visibility."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for kind, rule in sorted(visible.items()):
+        ors: list[str] = []
+        if rule.everything:
+            ors.append("1 = 1")
+        if rule.ids is not None:
+            subquery = _ids_subquery(rule.ids)
+            params_kind = []
+            if subquery is not None:
+                ors.append(f"e.object_id IN ({subquery[0]})")
+                params_kind = list(subquery[1])
+        else:
+            params_kind = []
+        if rule.classified:
+            units = list(rule.units)
+            cond = "e.classification <> %s"
+            params_kind.append(CONFIDENTIAL)
+            if units:
+                cond += f" OR e.owner_unit_id IN ({', '.join(['%s'] * len(units))})"
+                params_kind.extend(units)
+            ors.append(f"({cond})")
+        if not ors:
+            continue
+        parts.append(f"(e.kind = %s AND ({' OR '.join(ors)}))")
+        params.extend([kind, *params_kind])
+    return (" OR ".join(parts) or "1 = 0"), params
+
+
+def _ids_subquery(qs: QuerySet[Any]) -> tuple[str, Sequence[Any]] | None:
+    """The selector's own SQL as a subquery, or None when it selects nothing (``.none()``).
+
+    Visibility is decided by the database in the same statement, so a page and its total never
+    count an entry the caller may not see.
+    """
+    query = qs.order_by().values_list("pk", flat=True).query
+    try:
+        sql, params = query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:
+        return None
+    return sql, params

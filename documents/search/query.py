@@ -2,44 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from django.db import connection
-from django.db.models import QuerySet
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from audit.exceptions import ValidationFailed
 from documents.search import text as T
-from documents.search.engine import get_engine
+from documents.search.engine import ALL, CONFIDENTIAL, Row, Visible, get_engine, visibility_sql
 
-CONFIDENTIAL = "confidential"
 MAX_LIMIT = 100
 
 
 class QueryRefused(ValidationFailed):
     """The query cannot be searched: shorter than 2 or longer than 100 characters (400)."""
-
-
-@dataclass(frozen=True)
-class Visible:
-    """Which entries of one kind a caller may see; an entry is visible if any part says so.
-
-    ``everything``: all of them (auditors). ``ids``: a queryset whose values are the visible
-    object ids — the kind's visibility selector, applied in the same SQL statement as a
-    subquery. ``classified``: entries that are not confidential, plus confidential ones owned by
-    one of ``units`` (a rule on the index's own columns, for kinds without a selector).
-    """
-
-    everything: bool = False
-    ids: QuerySet[Any] | None = None
-    classified: bool = False
-    units: Sequence[int] = ()
-
-
-ALL = Visible(everything=True)
 
 
 @dataclass(frozen=True)
@@ -76,63 +53,28 @@ def search(
 ) -> SearchPage:
     """Entries whose title or text contains ``q`` (normalised), visible per ``visible``.
 
-    Kinds absent from ``visible`` are never returned. Rank: title hits first, then the number of
-    occurrences, then the most recently indexed. Raises QueryRefused for a bad query.
+    Kinds absent from ``visible`` are never returned. Order: title hits (rank 2) before text
+    hits (rank 1), each newest first. Raises QueryRefused for a bad query.
     """
     norm_q = prepare_query(q)
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
-    visibility = visibility_sql(visible)
     engine = get_engine()
-    rows = engine.query(norm_q, visibility, limit, offset)
-    total = rows[0].total if rows else (engine.count(norm_q, visibility) if offset else 0)
+    rows, total = engine.query(norm_q, visible, limit, offset)
     originals = engine.originals((r.entry_id, r.snippet_seq) for r in rows)
-    hits = [
-        SearchHit(
-            kind=r.kind,
-            id=r.object_id,
-            title=r.title,
-            snippet=T.snippet(originals.get((r.entry_id, r.snippet_seq), ""), norm_q),
-            rank=100 * int(r.in_title) + min(r.occurrences, 99),
-            in_title=r.in_title,
-        )
-        for r in rows
-    ]
+    hits = [_hit(r, norm_q, *originals.get((r.entry_id, r.snippet_seq), ("", ""))) for r in rows]
     return SearchPage(query=norm_q, total=total, hits=hits)
 
 
-def visibility_sql(visible: Mapping[str, Visible]) -> tuple[str, list[Any]]:
-    """A condition on index entries ``e`` (and its parameters) from per-kind visibility."""
-    parts: list[str] = []
-    params: list[Any] = []
-    for kind, rule in sorted(visible.items()):
-        ors: list[str] = []
-        if rule.everything:
-            ors.append("1 = 1")
-        if rule.ids is not None:
-            sub_sql, sub_params = _ids_subquery(rule.ids)
-            ors.append(f"e.object_id IN ({sub_sql})")
-            params_kind = list(sub_params)
-        else:
-            params_kind = []
-        if rule.classified:
-            units = list(rule.units)
-            cond = "e.classification <> %s"
-            params_kind.append(CONFIDENTIAL)
-            if units:
-                cond += f" OR e.owner_unit_id IN ({', '.join(['%s'] * len(units))})"
-                params_kind.extend(units)
-            ors.append(f"({cond})")
-        if not ors:
-            continue
-        parts.append(f"(e.kind = %s AND ({' OR '.join(ors)}))")
-        params.extend([kind, *params_kind])
-    return (" OR ".join(parts) or "1 = 0"), params
+def _hit(r: Row, norm_q: str, orig: str, norm: str) -> SearchHit:
+    return SearchHit(
+        kind=r.kind,
+        id=r.object_id,
+        title=r.title,
+        snippet=T.snippet(orig, norm_q, norm),
+        rank=2 if r.in_title else 1,
+        in_title=r.in_title,
+    )
 
 
-def _ids_subquery(qs: QuerySet[Any]) -> tuple[str, Sequence[Any]]:
-    # The selector's own SQL as a subquery: visibility is decided by the database in the same
-    # statement, so a page and its total never count an entry the caller may not see.
-    query = qs.order_by().values_list("pk", flat=True).query
-    sql, params = query.get_compiler(connection=connection).as_sql()
-    return sql, params
+__all__ = ["ALL", "CONFIDENTIAL", "Visible", "search", "visibility_sql"]

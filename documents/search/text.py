@@ -46,6 +46,26 @@ def _invisible() -> dict[int, None]:
     }
 
 
+@functools.cache
+def _reshaping() -> frozenset[str]:
+    """Characters after which normalised and original offsets stop being equal.
+
+    Those whose normalised form is not one character (㍻, ﬁ, ß, invisible ones) and combining
+    marks; runs of whitespace (collapsed) are checked apart. Text without them maps offset for
+    offset, which is what nearly all Japanese text does (full-width → half-width is one for one).
+    """
+    odd = {
+        chr(cp)
+        for cp in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(cp)) not in {"Cn", "Cs", "Co"}
+        and (unicodedata.combining(chr(cp)) or len(_piece(chr(cp))) != 1)
+    }
+    return frozenset(odd | _JOINERS)
+
+
+_SPACE_RUN = re.compile(r"\s\s")
+
+
 def normalize(text: str) -> str:
     """NFKC + case folding, invisible characters dropped, whitespace runs made one space.
 
@@ -72,9 +92,9 @@ def tokens(norm: str) -> list[str]:
     return sorted({_token(norm[i : i + 2]) for i in range(len(norm) - 1)})
 
 
-def query_tokens(norm_q: str) -> list[str]:
-    """Tokens every entry containing ``norm_q`` must have: an index lookup that is a superset."""
-    return tokens(norm_q)
+def positional_tokens(norm: str) -> list[str]:
+    """Every bigram in order, repeats included: token i is the bigram at character i."""
+    return [_token(norm[i : i + 2]) for i in range(len(norm) - 1)]
 
 
 @dataclass(frozen=True)
@@ -84,6 +104,15 @@ class Chunk:
     seq: int
     norm: str
     orig: str
+
+
+@functools.lru_cache(maxsize=65536)
+def _piece(piece: str) -> str:
+    # Pieces are mostly single characters of a small alphabet: the cache makes mapping a text
+    # for a snippet cost a dictionary lookup per character instead of two normalisations.
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", piece).casefold()).translate(
+        _invisible()
+    )
 
 
 def _norm_map(text: str) -> tuple[str, list[int]] | None:
@@ -100,9 +129,7 @@ def _norm_map(text: str) -> tuple[str, list[int]] | None:
         j = i + 1
         while j < n and (unicodedata.combining(text[j]) or text[j] in _JOINERS):
             j += 1
-        piece = unicodedata.normalize(
-            "NFKC", unicodedata.normalize("NFKC", text[i:j]).casefold()
-        ).translate(_invisible())
+        piece = _piece(text[i:j])
         if piece and piece.isspace():
             piece = "" if last_space else " "
         if piece:
@@ -136,13 +163,14 @@ SNIPPET_BEFORE = 40
 SNIPPET_AFTER = 80
 
 
-def snippet(orig: str, norm_q: str) -> SafeString:
+def snippet(orig: str, norm_q: str, norm: str | None = None) -> SafeString:
     """HTML: the original text around the first hit of ``norm_q``, the hit in <mark>.
 
-    Escaped here, so the result is safe to render. Without a hit (only the title matched), the
-    beginning of the text.
+    ``norm`` is ``orig`` normalised, when the caller has it (the index stores it). Escaped here,
+    so the result is safe to render. Without a hit (only the title matched), the beginning of
+    the text.
     """
-    hit = _find(orig, norm_q)
+    hit = _find(orig, norm_q, normalize(orig) if norm is None else norm)
     if hit is None:
         head = orig[: SNIPPET_BEFORE + SNIPPET_AFTER]
         return mark_safe(escape(head) + ("…" if len(orig) > len(head) else ""))  # noqa: S308
@@ -163,23 +191,28 @@ def snippet(orig: str, norm_q: str) -> SafeString:
     return mark_safe(html)  # noqa: S308 — every piece of text above is escaped
 
 
-def _find(orig: str, norm_q: str) -> tuple[int, int] | None:
+def _find(orig: str, norm_q: str, norm: str) -> tuple[int, int] | None:
     """Original offsets [start, end) of the first hit of ``norm_q`` in ``orig``, or None."""
-    at = normalize(orig).find(norm_q)
+    at = norm.find(norm_q)
     if at < 0:
         return None
+    end = at + len(norm_q)
+    prefix = orig[: end + 1]
+    if _reshaping().isdisjoint(prefix) and not _SPACE_RUN.search(prefix):
+        return at, end  # offsets coincide up to the end of the hit
     # Map offsets only in a window around the hit: piecewise normalisation is a Python loop per
-    # character, and normalisation rarely changes the length of Japanese text by much.
-    for left in (max(0, at - 2 * MAX_QUERY_CHARS), 0):
-        window = orig[left : at + 3 * MAX_QUERY_CHARS] if left else orig
+    # character. If the text shrank a lot before the hit (collapsed spaces), the window misses:
+    # map it all then.
+    for left in (max(0, at - SNIPPET_BEFORE - 60), 0):
+        window = orig[left : end + SNIPPET_AFTER + 60] if left else orig
         mapped = _norm_map(window)
         if mapped is None:
             return None  # rare scripts: the snippet then shows the text without a highlight
         norm, starts = mapped
         found = norm.find(norm_q)
         if found >= 0:
-            end = found + len(norm_q)
+            stop = found + len(norm_q)
             # The hit ends where the group of its last character ends.
-            tail = next((s for s in starts[end:] if s > starts[end - 1]), len(window))
+            tail = next((s for s in starts[stop:] if s > starts[stop - 1]), len(window))
             return left + starts[found], left + tail
     return None

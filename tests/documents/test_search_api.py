@@ -93,6 +93,13 @@ def test_a_hit_the_caller_may_not_see_leaks_nothing(org, proposals):
     assert [r["id"] for r in own["results"]] == [theirs.pk]
 
 
+def test_a_user_without_a_directory_person_sees_nothing(django_user_model, proposals):
+    # workflow's selector answers .none() for them: compiled as "no rows", not an error.
+    stranger = django_user_model.objects.create(username="stranger")
+    body = client_for(stranger).get(URL, {"q": "補正予算"}).json()
+    assert body == {"query": "補正予算", "count": 0, "results": []}
+
+
 def test_an_auditor_sees_every_hit(auditor, proposals):
     body = client_for(auditor).get(URL, {"q": "会計年度任用職員"}).json()
     assert body["count"] == 2
