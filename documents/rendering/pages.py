@@ -39,7 +39,7 @@ ImageFormat = Literal["webp", "png"]
 _PDFIUM_LOCK = threading.RLock()
 
 # libwebp's effort (0-6). Measured on A4 text pages at 1600 px (bench/bench_render_pages.py):
-# 2 gives files ~3% larger than Pillow's default 4 in half the time; 0-1 are ~25% larger.
+# 2 gives files ~2% larger than Pillow's default 4 in half the time; 0 gives ~20% larger.
 WEBP_METHOD = 2
 
 
