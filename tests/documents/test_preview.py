@@ -498,3 +498,17 @@ def test_a_zip_that_is_not_a_document_fails_clearly():
 
     with pytest.raises(ConversionFailed, match="could not convert"):
         docx_to_pdf(buffer.getvalue(), timeout_s=60)
+
+
+def test_the_unavailable_message_reaches_the_ui_in_japanese(monkeypatch):
+    monkeypatch.setattr(convert_module.shutil, "which", lambda _name: None)
+
+    with pytest.raises(ConversionUnavailable) as caught:
+        docx_to_pdf(make_docx())
+    # The message is lazy: translated when the UI (in the user's language) shows it.
+    with translation.override("ja"):
+        message = str(caught.value)
+
+    assert "LibreOffice" in message
+    assert "not installed" not in message
+    assert "DOCX" in message
