@@ -30,13 +30,15 @@ def acting_for_on_step(
     """(may act, principal id when acting as deputy) for ``person`` on ``step``.
 
     The approver acts in their own name; a deputy with an active delegation from the approver
-    acts for them. A drafter never acts on their own proposal, not even as someone's deputy.
+    acts for them (not on a 供覧 step). A drafter never acts on their own proposal, not even
+    as someone's deputy.
     """
     if person is None or person.pk == drafter_id:
         return False, None
     if step.approver_id == person.pk:
         return True, None
-    if step.approver_id in principals:
+    # A 供覧 asks the recipient themselves to have seen it: nobody confirms it for them.
+    if step.approver_id in principals and step.kind != ProposalStep.Kind.CIRCULATE:
         return True, step.approver_id
     return False, None
 

@@ -16,7 +16,15 @@ __all__ = ["Decision", "DocumentCounter", "PostReview", "Proposal", "ProposalSte
 
 
 class Proposal(models.Model):
-    """A 起案: its content, drafter, status and (once decided) its document number."""
+    """A 起案: its content, drafter, status and (once decided) its document number.
+
+    A 供覧 (circulation) is a proposal of kind ``circulation``: its route only asks the
+    recipients to confirm they have seen it; it ends ``approved`` without a document number.
+    """
+
+    class Kind(models.TextChoices):
+        DECISION = "decision", _("Proposal for decision (起案)")
+        CIRCULATION = "circulation", _("Circulation (供覧)")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -26,6 +34,7 @@ class Proposal(models.Model):
         REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", _("Cancelled")
 
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.DECISION)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
     # Imported lazily by string: workflow.models imports this module at its end.
@@ -57,6 +66,9 @@ class Proposal(models.Model):
         blank=True,
     )
     explanations = models.JSONField(_("route explanations"), default=list, blank=True)
+    # A circulation's recipients (person ids, in the drafter's order); each round's route is
+    # built from them.
+    recipient_ids = models.JSONField(_("recipients"), default=list, blank=True)
     # The viewflow process of the current round (a new one per submission); see flows.py.
     process = models.ForeignKey(
         "viewflow.Process",
@@ -102,6 +114,7 @@ class ProposalStep(models.Model):
         APPROVE = "approve", _("Approval (回議)")
         CONSULT = "consult", _("Consultation (合議)")
         DECIDE = "decide", _("Decision (決裁)")
+        CIRCULATE = "circulate", _("Circulation (供覧)")
 
     class State(models.TextChoices):
         WAITING = "waiting", _("Waiting")
@@ -111,6 +124,7 @@ class ProposalStep(models.Model):
         REJECTED = "rejected", _("Rejected")
         CANCELLED = "cancelled", _("Cancelled")
         SKIPPED = "skipped", _("Skipped")
+        SEEN = "seen", _("Seen")
 
     proposal = models.ForeignKey(
         Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="steps"
@@ -192,6 +206,7 @@ class Decision(models.Model):
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
         CANCELLED = "cancelled", _("Cancelled")
+        SEEN = "seen", _("Seen (供覧)")
 
     proposal = models.ForeignKey(
         Proposal, verbose_name=_("proposal"), on_delete=models.PROTECT, related_name="decisions"

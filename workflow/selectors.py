@@ -126,6 +126,7 @@ def _not_found() -> str:
 
 _STAMP_STATES = {
     ProposalStep.State.APPROVED: "approved",
+    ProposalStep.State.SEEN: "approved",
     ProposalStep.State.SKIPPED: "skipped",
     ProposalStep.State.RETURNED: "returned",
     ProposalStep.State.REJECTED: "returned",
@@ -177,7 +178,8 @@ def _stamp(step: ProposalStep, *, ahead: set[int], reviewed: set[int]) -> StampC
         position=step.position,
         name=(acted or step.approver).display_name,
         decided_on=city_date(step.acted_at) if step.acted_at and acted else None,
-        kind=step.kind,
+        # A 供覧 cell is printed like a 回議 one: a seal and the date it was seen.
+        kind="approve" if step.kind == ProposalStep.Kind.CIRCULATE else step.kind,
         marks=tuple(marks),
         state=_STAMP_STATES.get(step.state, "pending"),
         acting_for_name=step.acting_for.display_name if step.acting_for_id else "",

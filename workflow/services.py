@@ -9,6 +9,7 @@ concurrent decisions cannot deadlock. See ``docs/workflow-engine.md``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +38,7 @@ from workflow.proposals_models import (
     Proposal,
     ProposalStep,
 )
-from workflow.routing import Route, build_route
+from workflow.routing import Route, RouteStep, build_route
 
 Status = Proposal.Status
 State = ProposalStep.State
@@ -74,9 +75,43 @@ def proposal_create(
     )
     _apply_route_meta(proposal, route)
     proposal.save()
-    _store_route(proposal, route, round_=1)
+    _store_route(proposal, route.steps, round_=1)
     _history(proposal, actor=drafter, action=Action.CREATED, round_=1)
     _audit("workflow.proposal_created", actor, proposal, title=title, category=category)
+    return proposal
+
+
+@transaction.atomic
+def circulation_create(
+    *, actor: Any, title: str, body: str = "", recipients: Sequence[str]
+) -> Proposal:
+    """A draft 供覧 (circulation) of the actor to the given recipients (usernames), who will
+    only confirm they have seen it. Raises PermissionRefused like ``proposal_create``,
+    ValidationFailed for a bad title, no, unknown or post-less recipients, or the drafter."""
+    drafter = _person(actor)
+    title = _clean_title(title)
+    people = _recipients(recipients, drafter=drafter)
+    proposal = Proposal(
+        kind=Proposal.Kind.CIRCULATION,
+        title=title,
+        body=body or "",
+        # The category is required by the table; a circulation is filed as a general matter.
+        category=rules.category_get(code="general"),
+        drafter=drafter,
+        drafting_unit=_drafting_unit(drafter),
+        recipient_ids=[p.pk for p in people],
+    )
+    steps = _compute_route(proposal, drafter=drafter)
+    proposal.save()
+    _store_route(proposal, steps, round_=1)
+    _history(proposal, actor=drafter, action=Action.CREATED, round_=1)
+    _audit(
+        "workflow.circulation_created",
+        actor,
+        proposal,
+        title=title,
+        recipients=[p.username for p in people],
+    )
     return proposal
 
 
@@ -89,8 +124,10 @@ def proposal_update(
     body: str = _UNSET,
     category: str = _UNSET,
     amount: int | None = _UNSET,
+    recipients: Sequence[str] = _UNSET,
 ) -> Proposal:
-    """Change a draft or returned proposal (drafter only) and recompute its route preview.
+    """Change a draft or returned proposal (drafter only) and recompute its route preview;
+    ``recipients`` (usernames) only for a circulation, ``category``/``amount`` only for others.
 
     Raises PermissionRefused for anyone but the drafter, Conflict unless draft/returned,
     ValidationFailed like ``proposal_create``.
@@ -106,20 +143,21 @@ def proposal_update(
         changed["title"] = _clean_title(title)
     if body is not _UNSET:
         changed["body"] = body or ""
+    is_circulation = proposal.kind == Proposal.Kind.CIRCULATION
+    if (category is not _UNSET or amount is not _UNSET) and is_circulation:
+        raise ValidationFailed(_("A circulation has no category or amount."))
+    if recipients is not _UNSET and not is_circulation:
+        raise ValidationFailed(_("Only a circulation has recipients."))
     if category is not _UNSET:
         changed["category"] = rules.category_get(code=category)
     if amount is not _UNSET:
         changed["amount"] = amount
+    if recipients is not _UNSET:
+        changed["recipient_ids"] = [p.pk for p in _recipients(recipients, drafter=person)]
     for field, value in changed.items():
         setattr(proposal, field, value)
     proposal.drafting_unit = _drafting_unit(person)
-    route = build_route(
-        drafter=person,
-        category=proposal.category.code,
-        amount=proposal.amount,
-        on=timezone.localdate(),
-    )
-    _apply_route_meta(proposal, route)
+    steps = _compute_route(proposal, drafter=person)
     proposal.save(
         update_fields=[
             *changed,
@@ -129,7 +167,7 @@ def proposal_update(
             "updated_at",
         ]
     )
-    _store_route(proposal, route, round_=proposal.round + 1)
+    _store_route(proposal, steps, round_=proposal.round + 1)
     _history(proposal, actor=person, action=Action.UPDATED, round_=proposal.round + 1)
     _audit("workflow.proposal_updated", actor, proposal, fields=sorted(changed))
     return proposal
@@ -147,21 +185,15 @@ def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
         raise Conflict(_("Only a draft or a returned proposal can be submitted."))
     new_round = proposal.round + 1
     # The rules in force on the day of submission govern the round (the preview may be older).
-    route = build_route(
-        drafter=person,
-        category=proposal.category.code,
-        amount=proposal.amount,
-        on=timezone.localdate(),
-    )
+    steps = _compute_route(proposal, drafter=person)
     now = timezone.now()
-    _apply_route_meta(proposal, route)
     proposal.round = new_round
     proposal.status = Status.IN_REVIEW
     proposal.submitted_at = now
     proposal.save(
         update_fields=["round", "status", "submitted_at", "ruleset", "explanations", "updated_at"]
     )
-    _store_route(proposal, route, round_=new_round)
+    _store_route(proposal, steps, round_=new_round)
     # The flow makes the first group's steps pending (ProposalFlow.step_reached).
     proposal.process = ProposalFlow.start.run(proposal=proposal)
     proposal.save(update_fields=["process"])
@@ -171,7 +203,7 @@ def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
         actor,
         proposal,
         round=new_round,
-        ruleset_version=route.ruleset_version,
+        ruleset_version=proposal.ruleset.version if proposal.ruleset_id else None,
     )
     return proposal
 
@@ -235,10 +267,11 @@ def task_approve(*, actor: Any, step: ProposalStep, comment: str = "") -> Propos
     person = _person(actor)
     proposal, step, acting_for_id = _locked_step(person, step)
     now = timezone.now()
+    is_circulation = step.kind == ProposalStep.Kind.CIRCULATE
     _act(
         step,
         person=person,
-        state=State.APPROVED,
+        state=State.SEEN if is_circulation else State.APPROVED,
         acting_for_id=acting_for_id,
         comment=comment,
         now=now,
@@ -246,12 +279,18 @@ def task_approve(*, actor: Any, step: ProposalStep, comment: str = "") -> Propos
     action = {
         ProposalStep.Kind.DECIDE: Action.DECIDED,
         ProposalStep.Kind.CONSULT: Action.CONSULTED,
+        ProposalStep.Kind.CIRCULATE: Action.SEEN,
     }.get(step.kind, Action.APPROVED)
     _history(proposal, actor=person, action=action, step=step, comment=comment, at=now)
     details: dict[str, Any] = {"step": step.pk, "round": step.round, "kind": step.kind}
     if step.kind == ProposalStep.Kind.DECIDE:
         _decide(proposal, now=now)
         details["document_number"] = proposal.document_number
+    elif is_circulation and not _open_steps(proposal).exists():
+        # Everyone has seen it: the circulation is complete (供覧済), without a number.
+        proposal.status = Status.APPROVED
+        proposal.decided_at = now
+        proposal.save(update_fields=["status", "decided_at", "updated_at"])
     # The flow's join waits for the rest of a 合議 group, then its hub activates the next group
     # (or ends the process after the decision). Every approver of this proposal holds its row
     # lock while doing so: the route moves on exactly once.
@@ -270,6 +309,8 @@ def task_send_back(*, actor: Any, step: ProposalStep, comment: str) -> ProposalS
         raise ValidationFailed(_("A comment is required to send a proposal back."))
     person = _person(actor)
     proposal, step, acting_for_id = _locked_step(person, step)
+    if step.kind == ProposalStep.Kind.CIRCULATE:
+        raise PermissionRefused(_("A circulation is only confirmed as seen, not sent back."))
     now = timezone.now()
     _act(
         step,
@@ -347,7 +388,8 @@ def task_approve_ahead(*, actor: Any, proposal: Proposal, comment: str = "") -> 
         may_act, acting_for_id = permissions.acting_for_on_step(
             person, candidate, principals=principals, drafter_id=proposal.drafter_id
         )
-        if may_act and candidate.kind != ProposalStep.Kind.CONSULT:
+        # Only 回議 and 決裁 steps approve ahead: not a 合議, nor a 供覧 (nothing to skip).
+        if may_act and candidate.kind in (ProposalStep.Kind.APPROVE, ProposalStep.Kind.DECIDE):
             mine.append((candidate, acting_for_id))
     if not mine:
         raise PermissionRefused(_("You have no later step on this route."))
@@ -480,13 +522,79 @@ def _drafting_unit(drafter: Person) -> OrgUnit:
     return unit_at_level(post.unit, OrgUnit.Level.DIVISION) or post.unit
 
 
+def _compute_route(proposal: Proposal, *, drafter: Person) -> Sequence[RouteStep]:
+    """The route of the proposal today: a circulation's recipients, else ``build_route``
+    under the rules in force (recorded on the proposal with their explanations)."""
+    if proposal.kind == Proposal.Kind.CIRCULATION:
+        proposal.ruleset_id = None
+        proposal.explanations = []
+        people = Person.objects.in_bulk(proposal.recipient_ids)
+        return _circulation_steps(
+            [people[pk] for pk in proposal.recipient_ids if pk in people], drafter=drafter
+        )
+    route = build_route(
+        drafter=drafter,
+        category=proposal.category.code,
+        amount=proposal.amount,
+        on=timezone.localdate(),
+    )
+    _apply_route_meta(proposal, route)
+    return route.steps
+
+
+def _recipients(usernames: Sequence[str], *, drafter: Person) -> list[Person]:
+    """A circulation's recipients by username: active, with a post, not the drafter, once."""
+    if isinstance(usernames, str) or not usernames:
+        raise ValidationFailed(_("A circulation needs at least one recipient."))
+    found = {
+        p.username: p
+        for p in Person.objects.select_related("user").filter(
+            user__username__in=list(usernames), is_active=True
+        )
+    }
+    people: list[Person] = []
+    for username in dict.fromkeys(usernames):
+        person = found.get(username)
+        if person is None:
+            raise ValidationFailed(_("Unknown recipient: %(name)s") % {"name": username})
+        if person.pk == drafter.pk:
+            raise ValidationFailed(_("The drafter cannot be a recipient of their own circulation."))
+        people.append(person)
+    return people
+
+
+def _circulation_steps(people: Sequence[Person], *, drafter: Person) -> list[RouteStep]:
+    """One 供覧 step per recipient, all on one order: they confirm in any order."""
+    if not people:
+        raise ValidationFailed(_("A circulation needs at least one recipient."))
+    steps = []
+    for person in people:
+        if not person.is_active or person.pk == drafter.pk:
+            raise ValidationFailed(
+                _("%(name)s cannot receive this circulation.") % {"name": person.display_name}
+            )
+        post = person_primary_post(person)
+        if post is None:
+            raise ValidationFailed(
+                _("%(name)s has no post in the directory and cannot be on a route.")
+                % {"name": person.display_name}
+            )
+        reason = _("Circulation (供覧): %(name)s") % {"name": person.display_name}
+        steps.append(
+            RouteStep(
+                1, ProposalStep.Kind.CIRCULATE, person, post.unit, post.position.title, reason
+            )
+        )
+    return steps
+
+
 def _apply_route_meta(proposal: Proposal, route: Route) -> None:
     proposal.ruleset_id = route.ruleset_id
     proposal.explanations = list(route.explanations)
 
 
-def _store_route(proposal: Proposal, route: Route, *, round_: int) -> None:
-    """Replace the (unsubmitted) steps of ``round_`` by the route's."""
+def _store_route(proposal: Proposal, steps: Sequence[RouteStep], *, round_: int) -> None:
+    """Replace the (unsubmitted) steps of ``round_`` by these."""
     ProposalStep.objects.filter(proposal=proposal, round__gte=round_).delete()
     ProposalStep.objects.bulk_create(
         ProposalStep(
@@ -501,7 +609,7 @@ def _store_route(proposal: Proposal, route: Route, *, round_: int) -> None:
             level_code=step.level_code,
             is_optional=step.is_optional,
         )
-        for step in route.steps
+        for step in steps
     )
 
 
@@ -570,10 +678,14 @@ def _cancel_process(proposal: Proposal) -> None:
         ProposalFlow.instance.cancel(process)
 
 
-def _cancel_open_steps(proposal: Proposal) -> list[int]:
-    open_steps = ProposalStep.objects.filter(
+def _open_steps(proposal: Proposal):
+    return ProposalStep.objects.filter(
         proposal=proposal, round=proposal.round, state__in=_OPEN_STEP_STATES
     )
+
+
+def _cancel_open_steps(proposal: Proposal) -> list[int]:
+    open_steps = _open_steps(proposal)
     ids = list(open_steps.values_list("pk", flat=True))
     open_steps.update(state=State.CANCELLED)
     return ids

@@ -654,3 +654,81 @@ def test_consultations_are_never_skipped(city):
     other = submitted(city, category="expenditure", amount=10_000_000)
     services.task_approve_ahead(actor=user(city, BUCHO), proposal=other)
     assert [r[3] for r in route(other)] == ["skipped", "skipped", "approved", "pending", "waiting"]
+
+
+# --- 供覧 (circulation) -----------------------------------------------------------------------
+
+
+def circulation(city, recipients=(KAKARI, KACHO, "zeimu_kacho")) -> Proposal:
+    proposal = services.circulation_create(
+        actor=user(city, DRAFTER), title="県からの通知の供覧", recipients=list(recipients)
+    )
+    return services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+
+
+def test_circulation_recipients_confirm_in_any_order_and_it_completes(city):
+    proposal = circulation(city)
+    assert proposal.kind == "circulation"
+    assert route(proposal) == [
+        (1, "circulate", KAKARI, "pending"),
+        (1, "circulate", KACHO, "pending"),
+        (1, "circulate", "zeimu_kacho", "pending"),
+    ]
+    assert review_tasks(proposal) == [
+        (KAKARI, "ASSIGNED"),
+        (KACHO, "ASSIGNED"),
+        ("zeimu_kacho", "ASSIGNED"),
+    ]
+
+    approve(city, proposal, "zeimu_kacho")
+    approve(city, proposal, KAKARI, comment="確認")
+    proposal.refresh_from_db()
+    assert proposal.status == "in_review"
+    approve(city, proposal, KACHO)
+
+    proposal.refresh_from_db()
+    assert proposal.status == "approved"
+    assert proposal.document_number == ""
+    assert not DocumentCounter.objects.exists()
+    assert {r[3] for r in route(proposal)} == {"seen"}
+    assert [a[1] for a in actions(proposal)] == ["created", "submitted", "seen", "seen", "seen"]
+    assert Process.objects.get(pk=proposal.process_id).status == "DONE"
+    seen = ProposalStep.objects.get(proposal=proposal, approver=city.p(KACHO))
+    with pytest.raises(Conflict):
+        services.task_approve(actor=user(city, KACHO), step=seen)
+
+
+def test_circulation_is_seen_by_the_recipient_only_and_never_sent_back(city):
+    proposal = circulation(city)
+    delegate(city, KACHO, "shimin_hosa")
+    step = pending(proposal, KACHO)
+    with pytest.raises(PermissionRefused):
+        services.task_approve(actor=user(city, "shimin_hosa"), step=step)
+    with pytest.raises(PermissionRefused):
+        services.task_send_back(actor=user(city, KACHO), step=step, comment="不要")
+    with pytest.raises(PermissionRefused):
+        services.task_reject(actor=user(city, KACHO), step=step)
+    with pytest.raises(PermissionRefused):
+        services.task_approve_ahead(actor=user(city, KACHO), proposal=proposal)
+
+
+def test_circulation_recipients_are_checked_and_can_be_changed_before_submission(city):
+    drafter = user(city, DRAFTER)
+    for recipients in ([], ["nobody"], [DRAFTER]):
+        with pytest.raises(ValidationFailed):
+            services.circulation_create(actor=drafter, title="供覧", recipients=recipients)
+
+    draft = services.circulation_create(actor=drafter, title="供覧", recipients=[KAKARI, KAKARI])
+    assert route(draft, 1) == [(1, "circulate", KAKARI, "waiting")]
+    services.proposal_update(actor=drafter, proposal=draft, recipients=[KACHO, "zeimu_kacho"])
+    assert [r[2] for r in route(draft, 1)] == [KACHO, "zeimu_kacho"]
+    with pytest.raises(ValidationFailed):
+        services.proposal_update(actor=drafter, proposal=draft, amount=100)
+    with pytest.raises(ValidationFailed):
+        services.proposal_update(actor=drafter, proposal=create(city), recipients=[KACHO])
+
+    services.proposal_submit(actor=drafter, proposal=draft)
+    services.proposal_withdraw(actor=drafter, proposal=draft)
+    assert Process.objects.get(pk=Proposal.objects.get(pk=draft.pk).process_id).status == (
+        "CANCELED"
+    )

@@ -434,3 +434,48 @@ def test_issue_letter_refusals(as_):
     assert as_(DRAFTER).get(base).status_code == 400  # the addressee is required
     assert as_(DRAFTER).get(f"{base}?addressee=x&seal=stamp").status_code == 400
     assert as_("zeimu_staff").get(f"{base}?addressee=x").status_code == 404
+
+
+# --- 供覧 -------------------------------------------------------------------------------------
+
+
+def test_circulation_over_the_api(as_):
+    response = as_(DRAFTER).post(
+        f"{API}circulations/",
+        {"title": "県通知の供覧", "body": "別添のとおり", "recipients": [KAKARI, "zeimu_kacho"]},
+        format="json",
+    )
+    assert response.status_code == 201
+    created = response.json()
+    assert (created["kind"], created["status"]) == ("circulation", "draft")
+    assert [(s["kind"], s["approver"]) for s in created["route"]] == [
+        ("circulate", KAKARI),
+        ("circulate", "zeimu_kacho"),
+    ]
+    post(as_, DRAFTER, f"proposals/{created['id']}/submit/")
+
+    task = task_of(as_, "zeimu_kacho", created["id"])
+    assert task["kind"] == "circulate"
+    refused = post(as_, "zeimu_kacho", f"tasks/{task['id']}/send-back/", {"comment": "x"})
+    assert refused.status_code == 403
+    assert post(as_, "zeimu_kacho", f"tasks/{task['id']}/approve/").status_code == 200
+    task = task_of(as_, KAKARI, created["id"])
+    done = post(as_, KAKARI, f"tasks/{task['id']}/approve/").json()
+    assert done["status"] == "approved"
+    assert done["document_number"] is None
+    assert [s["state"] for s in done["route"]] == ["seen", "seen"]
+    pdf = as_(DRAFTER).get(f"{API}proposals/{created['id']}/pdf/")
+    assert pdf.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"title": "x", "recipients": []},
+        {"title": "x", "recipients": ["nobody"]},
+        {"title": "x", "recipients": [DRAFTER]},
+        {"title": "x"},
+    ],
+)
+def test_circulation_bad_input(as_, data):
+    assert as_(DRAFTER).post(f"{API}circulations/", data, format="json").status_code == 400

@@ -8,6 +8,7 @@ app_name = "workflow_api"
 
 urlpatterns = [
     path("proposals/", views.ProposalCreateApi.as_view(), name="proposal-create"),
+    path("circulations/", views.CirculationCreateApi.as_view(), name="circulation-create"),
     path("proposals/<int:proposal_id>/", views.ProposalDetailApi.as_view(), name="proposal"),
     path("proposals/<int:proposal_id>/pdf/", views.ProposalPdfApi.as_view(), name="proposal-pdf"),
     path(

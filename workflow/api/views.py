@@ -59,6 +59,7 @@ class HistoryOutput(serializers.Serializer):
 @extend_schema_serializer(component_name="Proposal")
 class ProposalOutput(serializers.Serializer):
     id = serializers.IntegerField()
+    kind = serializers.CharField()
     title = serializers.CharField()
     body = serializers.CharField()
     category = serializers.CharField()
@@ -109,6 +110,7 @@ def _history_data(entry: Decision) -> dict[str, Any]:
 def proposal_data(proposal: Proposal) -> dict[str, Any]:
     data = {
         "id": proposal.pk,
+        "kind": proposal.kind,
         "title": proposal.title,
         "body": proposal.body,
         "category": proposal.category.code,
@@ -157,6 +159,27 @@ class ProposalCreateApi(APIView):
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
         proposal = services.proposal_create(actor=request.user, **serializer.validated_data)
+        proposal = selectors.proposal_get(user=request.user, proposal_id=proposal.pk)
+        return Response(proposal_data(proposal), status=status.HTTP_201_CREATED)
+
+
+class CirculationCreateApi(APIView):
+    """POST: a new draft 供覧 (circulation) to the given recipients (201); submit it like a
+    proposal; each recipient confirms with ``tasks/{id}/approve/`` (their step becomes seen)."""
+
+    @extend_schema_serializer(component_name="CirculationCreateInput")
+    class Input(serializers.Serializer):
+        title = serializers.CharField(max_length=200)
+        body = serializers.CharField(required=False, allow_blank=True, default="")
+        recipients = serializers.ListField(
+            child=serializers.CharField(max_length=150), min_length=1, max_length=100
+        )
+
+    @extend_schema(request=Input, responses={201: ProposalOutput})
+    def post(self, request: Request) -> Response:
+        serializer = self.Input(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposal = services.circulation_create(actor=request.user, **serializer.validated_data)
         proposal = selectors.proposal_get(user=request.user, proposal_id=proposal.pk)
         return Response(proposal_data(proposal), status=status.HTTP_201_CREATED)
 
