@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from django import forms
@@ -61,6 +62,44 @@ class ProposalForm(RoutePreviewForm):
             "category": data["category"].code,
             "amount": data["amount"],
         }
+
+
+class CirculationForm(forms.Form):
+    """A 供覧: what to read and who reads it (picked colleagues and/or typed user names)."""
+
+    title = forms.CharField(
+        label=_("Title"), max_length=Proposal._meta.get_field("title").max_length
+    )
+    body = forms.CharField(
+        label=_("Body"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    picked = forms.MultipleChoiceField(
+        label=_("Colleagues in your department"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    others = forms.CharField(
+        label=_("Other recipients (user names)"),
+        required=False,
+        help_text=_("Separate user names with commas or spaces."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+
+    def __init__(self, *args, colleagues=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["picked"].choices = [
+            (
+                post.person.user.get_username(),
+                f"{post.person.display_name}（{post.unit.name} {post.position.title}）",
+            )
+            for post in colleagues
+        ]
+
+    def recipients(self) -> list[str]:
+        """The chosen user names, picked first, without repeats."""
+        typed = re.split(r"[\s,、，]+", unicodedata.normalize("NFKC", self.cleaned_data["others"]))
+        names = [*self.cleaned_data["picked"], *typed]
+        return list(dict.fromkeys(name for name in names if name))
 
 
 class TaskActionForm(forms.Form):

@@ -1,6 +1,6 @@
 """Reads the HTML screens need that the engine's selectors do not offer yet (pure reads).
 
-Candidates to move: ``proposals_drafted_by`` and ``post_review_states`` to
+Candidates to move: ``proposals_drafted_by``, ``post_review_states`` and ``usernames_of`` to
 ``workflow/selectors.py``; ``delegations_of`` and ``colleagues_in_department`` to
 ``directory/selectors.py``.
 """
@@ -33,6 +33,12 @@ def post_review_states(steps: list[ProposalStep]) -> dict[int, datetime | None]:
         "step_id", "acknowledged_at"
     )
     return dict(items)
+
+
+def usernames_of(person_ids: list[int]) -> list[str]:
+    """User names of people by id, in the given order (a circulation's recipients)."""
+    names = dict(Person.objects.filter(pk__in=person_ids).values_list("pk", "user__username"))
+    return [names[pk] for pk in person_ids if pk in names]
 
 
 def delegations_of(person: Person) -> tuple[QuerySet[Delegation], QuerySet[Delegation]]:

@@ -9,6 +9,7 @@ app_name = "workflow"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("proposals/new/", views.proposal_create, name="proposal-new"),
+    path("circulations/new/", views.circulation_create, name="circulation-new"),
     path("proposals/route-preview/", views.route_preview, name="route-preview"),
     path("proposals/<int:proposal_id>/", views.proposal_detail, name="proposal"),
     path("proposals/<int:proposal_id>/edit/", views.proposal_edit, name="proposal-edit"),

@@ -25,13 +25,21 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.exceptions import KairanError, NotFound, ValidationFailed
 from directory.selectors import person_for_user, principals_for_deputy
 from workflow import permissions, screens_support, selectors, services
-from workflow.forms import DelegationForm, ProposalForm, RoutePreviewForm, TaskActionForm
+from workflow.forms import (
+    CirculationForm,
+    DelegationForm,
+    ProposalForm,
+    RoutePreviewForm,
+    TaskActionForm,
+)
 from workflow.proposals_models import Decision, Proposal, ProposalStep
 from workflow.routing import build_route
 
 Status = Proposal.Status
 State = ProposalStep.State
 OPEN_STATES = (State.PENDING, State.WAITING)
+CIRCULATE = "circulate"  # ProposalStep.Kind of a 供覧 step
+CIRCULATION = "circulation"  # Proposal.Kind of a 供覧
 
 PROPOSAL_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
     "submit": (services.proposal_submit, _("The proposal was submitted for approval.")),
@@ -67,8 +75,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         if person
         else []
     )
+    circulations = [(step, p) for step, p in tasks if step.kind == CIRCULATE]
+    tasks = [(step, p) for step, p in tasks if step.kind != CIRCULATE]
     context = {
         "tasks": tasks,
+        "circulations": circulations,
         "deputy_count": sum(1 for _step, principal in tasks if principal is not None),
         "drafts": [p for p in drafted if p.status in permissions.EDITABLE],
         "outbox": [p for p in drafted if p.status not in permissions.EDITABLE][:OUTBOX_LIMIT],
@@ -115,11 +126,56 @@ def proposal_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+def circulation_create(request: HttpRequest) -> HttpResponse:
+    """A new 供覧 (circulation): recipients only confirm they have seen it."""
+    return _circulation_page(request, None)
+
+
+def _circulation_page(request: HttpRequest, proposal: Proposal | None) -> HttpResponse:
+    person = person_for_user(request.user)
+    colleagues = screens_support.colleagues_in_department(person) if person else []
+    initial = {}
+    if proposal is not None:
+        names = screens_support.usernames_of(proposal.recipient_ids)
+        known = {post.person.user.get_username() for post in colleagues}
+        initial = {
+            "title": proposal.title,
+            "body": proposal.body,
+            "picked": [n for n in names if n in known],
+            "others": " ".join(n for n in names if n not in known),
+        }
+    form = CirculationForm(request.POST or None, initial=initial, colleagues=colleagues)
+    status = 400 if form.is_bound else 200
+    if form.is_valid():
+        data = {"title": form.cleaned_data["title"], "body": form.cleaned_data["body"]}
+        try:
+            if proposal is None:
+                proposal = services.circulation_create(
+                    actor=request.user, recipients=form.recipients(), **data
+                )
+            else:
+                services.proposal_update(
+                    actor=request.user, proposal=proposal, recipients=form.recipients(), **data
+                )
+        except KairanError as exc:
+            form.add_error(None, exc.message)
+            status = exc.status_code
+        else:
+            messages.success(request, _("The circulation was saved. Submit it from its page."))
+            return redirect("workflow:proposal", proposal_id=proposal.pk)
+    context = {"form": form, "proposal": proposal}
+    return render(request, "workflow/circulation_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
 def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Change a draft or returned proposal (the drafter only); its route preview follows."""
     proposal = _visible(request, proposal_id)
     if not permissions.can_edit_proposal(person_for_user(request.user), proposal):
         raise Http404
+    if proposal.kind == CIRCULATION:
+        return _circulation_page(request, proposal)
     initial = {
         "title": proposal.title,
         "body": proposal.body,
@@ -198,6 +254,8 @@ def proposal_action(request: HttpRequest, proposal_id: int, action: str) -> Http
         service(actor=request.user, proposal=proposal)
     except KairanError as exc:
         return _refused(request, proposal.pk, exc, action=action)
+    if action == "submit" and proposal.kind == CIRCULATION:
+        done = _("The circulation was sent to its recipients (供覧).")
     messages.success(request, done)
     return redirect("workflow:proposal", proposal_id=proposal.pk)
 
@@ -221,6 +279,8 @@ def task_action(request: HttpRequest, step_id: int, action: str) -> HttpResponse
         service(actor=request.user, step=step, comment=comment)
     except KairanError as exc:
         return _refused(request, proposal.pk, exc, action=action, step_id=step.pk, comment=comment)
+    if step.kind == CIRCULATE:
+        done = _("You confirmed having read it (供覧).")
     messages.success(request, done)
     return redirect("workflow:proposal", proposal_id=proposal.pk)
 
@@ -304,6 +364,7 @@ def _actions(person: Any, proposal: Proposal, steps: list[ProposalStep]) -> dict
                         "step": step,
                         "acting_for": step.approver if acting_for else None,
                         "may_reject": permissions.can_reject_step(step),
+                        "may_send_back": step.kind != CIRCULATE,
                     }
                 )
             elif step.state == State.WAITING and step.kind != ProposalStep.Kind.CONSULT:

@@ -103,8 +103,7 @@ def test_inbox_lists_my_pending_task_with_counts(as_, city):
     assert re.search(r'data-testid="count-tasks">1<', html)
     assert re.search(r'data-testid="count-deputy">0<', html)
     assert 'aria-current="page">決裁<' in html  # the main menu marks the module
-    assert "供覧" in html
-    assert "準備中" in html
+    assert "あなた宛ての供覧はありません" in html
 
 
 def test_inbox_shows_my_drafts_and_outbox(as_, city):
@@ -550,3 +549,55 @@ def test_inbox_query_count_does_not_grow_with_rows(as_, city, django_assert_max_
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(BASE)
     assert re.search(r'data-testid="count-tasks">8<', html_of(response))
+
+
+# --- 供覧 (circulation) -------------------------------------------------------------------------
+
+
+def test_circulation_is_drafted_submitted_listed_and_seen_by_each_recipient(as_, city):
+    drafter = as_(DRAFTER)
+    form = html_of(drafter.get(f"{BASE}circulations/new/"))
+    assert f'value="{KAKARI}"' in form  # colleagues of the 部 to tick
+
+    response = drafter.post(
+        f"{BASE}circulations/new/",
+        {
+            "title": "窓口の混雑状況（報告）",
+            "body": "先週の状況",
+            "picked": [KAKARI],
+            "others": HOSA,
+        },
+    )
+
+    proposal = Proposal.objects.get(title="窓口の混雑状況（報告）")
+    assert response.status_code == 302
+    assert proposal.kind == "circulation"
+    url = f"{BASE}proposals/{proposal.pk}/"
+    assert "供覧に付す" in html_of(drafter.get(url))
+    assert drafter.post(f"{url}submit/").status_code == 302
+    inbox = html_of(as_(KAKARI).get(BASE))
+    assert url in inbox[inbox.index('data-testid="circulation"') :]
+    assert url not in section(inbox, "tasks", "drafts")
+    assert re.search(r'data-testid="count-circulations">1<', inbox)
+
+    page = html_of(as_(KAKARI).get(url))
+    step = ProposalStep.objects.get(proposal=proposal, approver=city.p(KAKARI))
+    assert "確認した（供覧）" in page
+    assert "/send-back/" not in page
+    assert "/reject/" not in page
+    assert as_(KAKARI).post(f"{BASE}tasks/{step.pk}/approve/").status_code == 302
+    hosa = ProposalStep.objects.get(proposal=proposal, approver=city.p(HOSA))
+    assert as_(HOSA).post(f"{BASE}tasks/{hosa.pk}/approve/").status_code == 302
+
+    proposal.refresh_from_db()
+    assert proposal.status == "approved"
+    assert not proposal.document_number
+    assert "供覧済" in text_of(as_(DRAFTER).get(url))
+
+
+def test_circulation_without_recipients_is_400_with_the_error(as_):
+    response = as_(DRAFTER).post(f"{BASE}circulations/new/", {"title": "周知", "others": ""})
+
+    assert response.status_code == 400
+    assert 'role="alert"' in html_of(response)
+    assert not Proposal.objects.exists()
