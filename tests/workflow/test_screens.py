@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -601,3 +602,34 @@ def test_circulation_without_recipients_is_400_with_the_error(as_):
     assert response.status_code == 400
     assert 'role="alert"' in html_of(response)
     assert not Proposal.objects.exists()
+
+
+def test_circulation_draft_is_edited_with_its_recipients(as_, city):
+    proposal = services.circulation_create(
+        actor=_user(city, DRAFTER), title="周知", recipients=[KAKARI, OUTSIDER]
+    )
+    url = f"{BASE}proposals/{proposal.pk}/edit/"
+
+    form = html_of(as_(DRAFTER).get(url))
+
+    assert re.search(rf'value="{KAKARI}"[^>]*checked', form)
+    assert f'value="{OUTSIDER}"' in form  # outside the 部: in the typed names
+
+    response = as_(DRAFTER).post(url, {"title": "周知（改）", "picked": [HOSA], "others": ""})
+
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.title == "周知（改）"
+    assert proposal.recipient_ids == [city.p(HOSA).pk]
+
+
+def test_an_auditor_reads_the_detail_without_any_action(as_, city):
+    proposal = submitted(city)
+    auditor = city.p(OUTSIDER).user
+    auditor.user_permissions.add(Permission.objects.get(codename="view_auditevent"))
+
+    response = as_(OUTSIDER).get(f"{BASE}proposals/{proposal.pk}/")
+
+    assert response.status_code == 200
+    assert "窓口の案内表示の更新" in text_of(response)
+    assert 'data-testid="actions"' not in html_of(response)
