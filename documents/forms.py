@@ -36,3 +36,12 @@ class BinderForm(forms.Form):
     classification = forms.ChoiceField(
         label=_("Classification"), choices=Classification.choices, initial="internal"
     )
+
+
+class RegisterEntryForm(forms.Form):
+    on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    counterpart = forms.CharField(label=_("Sender or addressee"), max_length=200)
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    proposal = forms.IntegerField(
+        label=_("Decided proposal (id, outgoing only)"), min_value=1, required=False
+    )

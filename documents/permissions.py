@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.permissions import can_view_audit_log
-from directory.models import Person
+from directory.models import OrgUnit, Person
 from documents.models import Binder, Classification, Document
 
 PERM_LEGAL_HOLD = "documents.set_legal_hold"
@@ -29,7 +29,8 @@ def member_unit_ids(user: Any) -> set[int]:
     ids: set[int] = set()
     # 部 > 課 > 係 is three levels; deeper charts cost one query per extra level.
     for post in person.assignments.select_related("unit__parent__parent__parent"):
-        unit, seen = post.unit, set()
+        unit: OrgUnit | None = post.unit
+        seen: set[int] = set()
         while unit is not None and unit.pk not in seen:
             ids.add(unit.pk)
             seen.add(unit.pk)
@@ -52,7 +53,9 @@ def is_unit_member(user: Any, unit_id: int) -> bool:
     return unit_id in member_unit_ids(user)
 
 
-def can_view_document(user: Any, document: Document, *, route_ids: set[int] = frozenset()) -> bool:
+def can_view_document(
+    user: Any, document: Document, *, route_ids: frozenset[int] | set[int] = frozenset()
+) -> bool:
     if document.classification == Classification.PUBLIC:
         return _active(user)
     if document.classification == Classification.INTERNAL:

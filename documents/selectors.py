@@ -90,6 +90,8 @@ def version_get(*, document: Document, number: int | None = None) -> DocumentVer
     """Version ``number`` of the document (default: the current one); raises NotFound."""
     versions = DocumentVersion.objects.select_related("blob").filter(document=document)
     if number is None:
+        if document.current_version_id is None:
+            raise _not_found()
         version = versions.filter(pk=document.current_version_id).first()
     else:
         version = versions.filter(number=number).first()

@@ -319,7 +319,9 @@ def extraction_run(*, version_id: int) -> TextExtraction:
     job.finished_at = timezone.now()
     with transaction.atomic():
         job.save(update_fields=["status", "text", "is_truncated", "error", "finished_at"])
-        document = job.version.document
+        # The document row lock serialises every index write of one document (new versions
+        # take it too), so two writers never rebuild the same index entry at once.
+        document = Document.objects.select_for_update().get(pk=job.version.document_id)
         if job.status == TextExtraction.Status.DONE and document.disposed_at is None:
             _index(document)
     if job.status == TextExtraction.Status.DONE:

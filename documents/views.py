@@ -13,16 +13,17 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
 from audit.exceptions import KairanError, NotFound, PermissionRefused
 from audit.permissions import can_view_audit_log
-from directory.calendar import fiscal_year
-from documents import permissions, selectors, services, validation
+from directory.calendar import fiscal_year, fiscal_year_label
+from documents import permissions, registers, selectors, services, validation
 from documents.api.views import version_response
-from documents.forms import BinderForm, UploadForm, VersionForm
+from documents.forms import BinderForm, RegisterEntryForm, UploadForm, VersionForm
 from documents.models import Binder, RegisterEntry
 
 
@@ -234,14 +235,50 @@ class DisposalDueView(LoginRequiredMixin, View):
 
 
 class RegisterView(LoginRequiredMixin, View):
-    """収受簿 / 発送簿 of my 課 for a fiscal year."""
+    """収受簿 / 発送簿 of my 課 for a fiscal year, and a form to register an entry."""
 
-    def get(self, request: HttpRequest, kind: str) -> HttpResponse:
+    def get(
+        self, request: HttpRequest, kind: str, form: RegisterEntryForm | None = None
+    ) -> HttpResponse:
         if kind not in RegisterEntry.Kind.values:
             raise Http404
         raw = request.GET.get("fiscal_year") or ""
         fy = int(raw) if raw.isdigit() else fiscal_year(timezone.localdate())
         entries = selectors.register_list(user=request.user, kind=kind, fiscal_year=fy)[:500]
-        label = RegisterEntry.Kind(kind).label
-        context = {"entries": entries, "kind": kind, "label": label, "fiscal_year": fy}
+        context = {
+            "entries": entries,
+            "kind": kind,
+            "label": RegisterEntry.Kind(kind).label,
+            "fiscal_year": fy,
+            "form": form or RegisterEntryForm(initial={"on": timezone.localdate()}),
+        }
         return render(request, "documents/register.html", context)
+
+    def post(self, request: HttpRequest, kind: str) -> HttpResponse:
+        if kind not in RegisterEntry.Kind.values:
+            raise Http404
+        form = RegisterEntryForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, kind, form=form)
+        data = form.cleaned_data
+        try:
+            entry = registers.register_entry_create(
+                actor=request.user,
+                kind=kind,
+                on=data["on"],
+                counterpart=data["counterpart"],
+                subject=data["subject"],
+                proposal_id=data.get("proposal"),
+                request=request,
+            )
+        except KairanError as exc:
+            _raise_http(exc)
+            form.add_error(None, exc.message)
+            return self.get(request, kind, form=form)
+        messages.success(
+            request,
+            _("Registered as number %(number)s of %(year)s.")
+            % {"number": entry.number, "year": fiscal_year_label(entry.fiscal_year)},
+        )
+        url = reverse("documents:register", args=[kind])
+        return redirect(f"{url}?fiscal_year={entry.fiscal_year}")

@@ -212,3 +212,25 @@ def test_screens_need_sign_in(client, path):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_registering_an_incoming_entry_on_the_screen(org):
+    client = browser(org.zaisei_staff)
+
+    response = client.post(
+        "/records/registers/incoming/",
+        {"on": "2026-04-01", "counterpart": "大阪府", "subject": "調査依頼"},
+    )
+    refused = client.post(
+        "/records/registers/incoming/", {"on": "2026-04-01", "counterpart": "", "subject": "x"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/records/registers/incoming/?fiscal_year=2026"
+    page = client.get(response["Location"]).content.decode()
+    assert "調査依頼" in page
+    assert "<td>1</td>" in page
+    assert refused.status_code == 200
+    from documents.models import RegisterEntry
+
+    assert RegisterEntry.objects.count() == 1
