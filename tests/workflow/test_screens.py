@@ -633,3 +633,22 @@ def test_an_auditor_reads_the_detail_without_any_action(as_, city):
     assert response.status_code == 200
     assert "窓口の案内表示の更新" in text_of(response)
     assert 'data-testid="actions"' not in html_of(response)
+
+
+def test_actions_need_the_csrf_token(city):
+    proposal = submitted(city)
+    step = pending_step(proposal)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(city.p(KAKARI).user, backend=LOCAL_BACKEND)
+
+    response = client.post(f"{BASE}tasks/{step.pk}/approve/")
+
+    assert response.status_code == 403
+    step.refresh_from_db()
+    assert step.state == "pending"
+    page = client.get(f"{BASE}proposals/{proposal.pk}/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html_of(page)).group(1)
+    assert (
+        client.post(f"{BASE}tasks/{step.pk}/approve/", {"csrfmiddlewaretoken": token}).status_code
+        == 302
+    )
