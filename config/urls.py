@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from directory import notification_views
 from directory import views as directory_views
 from documents import views as documents_views
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("approval/", include("workflow.urls")),
+    path("notifications/", notification_views.notification_list, name="notifications"),
+    path("notifications/read/", notification_views.notifications_read, name="notifications-read"),
     # Modules in preparation (準備中): each app replaces its line when it lands.
     path("records/", documents_views.BinderTreeView.as_view(), name="records"),
     path("records/", include("documents.urls")),

@@ -228,3 +228,7 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.principal} → {self.deputy}"
+
+
+# isort: split
+from directory.notification_models import Notification  # noqa: E402, F401

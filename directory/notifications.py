@@ -1,0 +1,92 @@
+"""Notifications: writes and reads of the in-app ``Notification`` rows, and the e-mail copy.
+
+Any module may notify a person: ``notification_create(recipient=..., kind=..., title=...)``.
+Reads are scoped to the person: nobody sees or marks another person's notifications.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from directory.models import Notification, Person
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "notification_create",
+    "notification_email",
+    "notifications_for",
+    "notifications_mark_read",
+    "notifications_owned",
+    "notifications_unread_count",
+]
+
+
+@transaction.atomic
+def notification_create(
+    *, recipient: Person, kind: str, title: str, body: str = "", url: str = ""
+) -> Notification:
+    """Store an in-app notification for ``recipient`` (shown in the header bell)."""
+    return Notification.objects.create(
+        recipient=recipient, kind=kind, title=title[:200], body=body, url=url[:500]
+    )
+
+
+def notification_email(*, recipient: Person, subject: str, body: str) -> bool:
+    """Send the e-mail copy of a notification when the person has an address.
+
+    A mail failure is logged and reported as False; it never propagates (the approval it
+    announces is already committed). Returns True when a message was handed to the backend.
+    """
+    if not recipient.email:
+        return False
+    try:
+        send_mail(
+            subject=" ".join(subject.split()),  # no line breaks in a header
+            message=body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[recipient.email],
+            fail_silently=False,
+        )
+    except Exception:
+        logger.exception("Notification e-mail to person %s failed", recipient.pk)
+        return False
+    return True
+
+
+@transaction.atomic
+def notifications_mark_read(
+    *, person: Person, ids: Iterable[int] | None = None, all: bool = False
+) -> int:
+    """Mark ``person``'s unread notifications read: those of ``ids``, or every one with
+    ``all=True``. Ids of other people's notifications are ignored. Returns how many changed."""
+    unread = Notification.objects.filter(recipient=person, read_at__isnull=True)
+    if not all:
+        unread = unread.filter(pk__in=list(ids or []))
+    return unread.update(read_at=timezone.now())
+
+
+def notifications_unread_count(person: Person | None) -> int:
+    """How many of the person's notifications are unread (0 for nobody)."""
+    if person is None:
+        return 0
+    return Notification.objects.filter(recipient=person, read_at__isnull=True).count()
+
+
+def notifications_for(person: Person, limit: int = 50) -> QuerySet[Notification]:
+    """The person's notifications, newest first, at most ``limit``."""
+    return Notification.objects.filter(recipient=person).order_by("-created_at", "-id")[:limit]
+
+
+def notifications_owned(person: Person, ids: Iterable[int]) -> set[int]:
+    """Those of ``ids`` that are the person's own notifications."""
+    return set(
+        Notification.objects.filter(recipient=person, pk__in=list(ids)).values_list("pk", flat=True)
+    )

@@ -1,0 +1,404 @@
+"""Notifications (issue 3, item 9): approval events derived from the engine's records, the
+in-app rows and e-mails they create, the header badge, the list page and the API.
+
+Scenarios run through workflow/services.py in the city of tests/workflow/conftest.py:
+窓口係 主事 drafts → 窓口係長 → 市民課長 (decides).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from directory.models import Notification
+from directory.notifications import notification_create
+from tests.workflow.conftest import make_ruleset
+from workflow import services
+from workflow.events import ProposalDecided, ProposalSentBack, ProposalTaskCreated, approval_event
+from workflow.models import Proposal, ProposalStep
+
+pytestmark = pytest.mark.django_db
+
+LOCAL_BACKEND = "directory.backends.LocalAccountBackend"
+DRAFTER, KAKARI, KACHO = "madoguchi_staff", "madoguchi_kakaricho", "shimin_kacho"
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Run every action as committed: the notifications are sent on commit."""
+
+    def run(action, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return action(*args, **kwargs)
+
+    return run
+
+
+@pytest.fixture
+def events():
+    received = []
+
+    def receiver(sender, event, **kwargs):
+        received.append(event)
+
+    approval_event.connect(receiver, dispatch_uid="test-notifications")
+    yield received
+    approval_event.disconnect(dispatch_uid="test-notifications")
+
+
+def user(city, username):
+    return city.p(username).user
+
+
+def set_email(city, username, email):
+    person = city.p(username)
+    person.email = email
+    person.save(update_fields=["email"])
+
+
+def notes(city, username):
+    return list(
+        Notification.objects.filter(recipient=city.p(username))
+        .order_by("id")
+        .values_list("kind", "title", "body", "url")
+    )
+
+
+def submit(city, on_commit, drafter=DRAFTER) -> Proposal:
+    proposal = services.proposal_create(
+        actor=user(city, drafter), title="窓口の案内表示の更新", category="general"
+    )
+    return on_commit(services.proposal_submit, actor=user(city, drafter), proposal=proposal)
+
+
+def pending(proposal, username):
+    return ProposalStep.objects.get(
+        proposal=proposal, state="pending", approver__user__username=username
+    )
+
+
+def approve(city, on_commit, proposal, username, approver=None):
+    step = pending(proposal, approver or username)
+    return on_commit(services.task_approve, actor=user(city, username), step=step)
+
+
+def test_submitting_notifies_the_first_approver_in_app_and_by_mail(city, on_commit, events):
+    set_email(city, KAKARI, "kakari@city.example.jp")
+
+    proposal = submit(city, on_commit)
+
+    [(kind, title, _body, url)] = notes(city, KAKARI)
+    assert kind == "workflow.task_created"
+    assert "窓口の案内表示の更新" in title
+    assert url == reverse("workflow:proposal", args=[proposal.pk])
+    assert notes(city, KACHO) == []
+    assert notes(city, DRAFTER) == []
+    [message] = mail.outbox
+    assert message.to == ["kakari@city.example.jp"]
+    assert "窓口の案内表示の更新" in message.subject
+    assert url in message.body
+    [event] = events
+    assert isinstance(event, ProposalTaskCreated)
+    assert (event.proposal_id, event.round, event.kind) == (proposal.pk, 1, "approve")
+    assert event.approver_id == city.p(KAKARI).pk
+    assert event.step_id == pending(proposal, KAKARI).pk
+
+
+def test_no_mail_without_an_address(city, on_commit):
+    submit(city, on_commit)
+
+    assert len(notes(city, KAKARI)) == 1
+    assert mail.outbox == []
+
+
+def test_approving_notifies_the_next_approver(city, on_commit, events):
+    set_email(city, KACHO, "kacho@city.example.jp")
+    proposal = submit(city, on_commit)
+
+    approve(city, on_commit, proposal, KAKARI)
+
+    assert [n[0] for n in notes(city, KACHO)] == ["workflow.task_created"]
+    assert [m.to for m in mail.outbox] == [["kacho@city.example.jp"]]
+    assert [type(e).__name__ for e in events] == ["ProposalTaskCreated", "ProposalTaskCreated"]
+    assert events[1].kind == "decide"
+
+
+def test_a_consultation_group_notifies_each_consultee(city, on_commit):
+    make_ruleset(
+        version=2,
+        effective_on=date(2001, 4, 1),
+        authority=[("general", 0, None, "kacho")],
+        consultations=[("general", 0, None, "財政課"), ("general", 0, None, "人事課")],
+    )
+    proposal = submit(city, on_commit)
+    approve(city, on_commit, proposal, KAKARI)
+
+    for consultee in ("zaisei_kacho", "jinji_kacho"):
+        assert len(notes(city, consultee)) == 1, consultee
+    assert notes(city, KACHO) == []
+
+    approve(city, on_commit, proposal, "zaisei_kacho")
+    assert notes(city, KACHO) == []  # the group is not done yet
+    approve(city, on_commit, proposal, "jinji_kacho")
+    assert len(notes(city, KACHO)) == 1
+
+
+def test_send_back_notifies_the_drafter_with_the_comment(city, on_commit, events):
+    set_email(city, DRAFTER, "staff@city.example.jp")
+    proposal = submit(city, on_commit)
+
+    on_commit(
+        services.task_send_back,
+        actor=user(city, KAKARI),
+        step=pending(proposal, KAKARI),
+        comment="金額の根拠を添付してください",
+    )
+
+    [(kind, _title, body, _url)] = notes(city, DRAFTER)
+    assert kind == "workflow.sent_back"
+    assert "金額の根拠を添付してください" in body
+    assert city.p(KAKARI).display_name in body
+    assert "金額の根拠を添付してください" in mail.outbox[-1].body
+    assert isinstance(events[-1], ProposalSentBack)
+    assert events[-1].comment == "金額の根拠を添付してください"
+
+
+def test_the_decision_notifies_the_drafter_with_the_document_number(city, on_commit, events):
+    proposal = submit(city, on_commit)
+    approve(city, on_commit, proposal, KAKARI)
+
+    approve(city, on_commit, proposal, KACHO)
+
+    proposal.refresh_from_db()
+    assert proposal.document_number
+    [(kind, title, body, _url)] = notes(city, DRAFTER)
+    assert kind == "workflow.approved"
+    assert proposal.document_number in title
+    assert proposal.document_number in body
+    decided = events[-1]
+    assert isinstance(decided, ProposalDecided)
+    assert (decided.outcome, decided.document_number) == ("approved", proposal.document_number)
+    # Nobody gets a new task after the decision.
+    assert [type(e) for e in events].count(ProposalTaskCreated) == 2
+
+
+def test_a_rejection_notifies_the_drafter(city, on_commit, events):
+    proposal = submit(city, on_commit)
+    approve(city, on_commit, proposal, KAKARI)
+
+    on_commit(services.task_reject, actor=user(city, KACHO), step=pending(proposal, KACHO))
+
+    [(kind, _title, _body, _url)] = notes(city, DRAFTER)
+    assert kind == "workflow.rejected"
+    assert (events[-1].outcome, events[-1].document_number) == ("rejected", "")
+
+
+def test_a_deputy_gets_the_principals_task_notification(city, on_commit):
+    now = timezone.now()
+    services.delegation_create(
+        actor=user(city, KACHO),
+        deputy_username="shimin_hosa",
+        start_at=now - timedelta(hours=1),
+        end_at=now + timedelta(days=1),
+    )
+    proposal = submit(city, on_commit)
+
+    approve(city, on_commit, proposal, KAKARI)
+
+    assert len(notes(city, KACHO)) == 1
+    [(kind, _title, body, _url)] = notes(city, "shimin_hosa")
+    assert kind == "workflow.task_created"
+    assert city.p(KACHO).display_name in body
+
+
+def test_a_rolled_back_action_sends_nothing(city, django_capture_on_commit_callbacks, events):
+    set_email(city, KAKARI, "kakari@city.example.jp")
+    proposal = services.proposal_create(
+        actor=user(city, DRAFTER), title="窓口の案内表示の更新", category="general"
+    )
+
+    class Boom(Exception):
+        pass
+
+    def submit_then_fail():
+        with transaction.atomic():
+            services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+            raise Boom
+
+    # The callbacks of a rolled-back (savepoint) transaction are dropped, as on a real rollback.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Boom):
+        submit_then_fail()
+
+    assert callbacks == []
+    proposal.refresh_from_db()
+    assert proposal.status == "draft"
+    assert Notification.objects.count() == 0
+    assert mail.outbox == []
+    assert events == []
+
+
+# --- the subscriber contract, the API, the list page and the header badge ---------------------
+
+
+def test_a_subscriber_receives_typed_frozen_events(city, on_commit, events):
+    proposal = submit(city, on_commit)
+    approve(city, on_commit, proposal, KAKARI)
+    approve(city, on_commit, proposal, KACHO)
+
+    assert [type(e) for e in events] == [
+        ProposalTaskCreated,
+        ProposalTaskCreated,
+        ProposalDecided,
+    ]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        events[0].title = "changed"
+    assert events[-1].actor_id == city.p(KACHO).pk
+
+
+def test_a_failing_subscriber_breaks_neither_the_action_nor_the_others(city, on_commit):
+    def broken(sender, event, **kwargs):
+        raise RuntimeError("subscriber down")
+
+    approval_event.connect(broken, dispatch_uid="test-broken")
+    try:
+        proposal = submit(city, on_commit)
+    finally:
+        approval_event.disconnect(dispatch_uid="test-broken")
+
+    assert proposal.status == "in_review"
+    assert len(notes(city, KAKARI)) == 1
+
+
+def test_a_mail_failure_is_logged_and_keeps_the_in_app_notification(
+    city, on_commit, settings, caplog
+):
+    settings.EMAIL_BACKEND = "tests.workflow.test_notifications.FailingBackend"
+    set_email(city, KAKARI, "kakari@city.example.jp")
+
+    proposal = submit(city, on_commit)
+
+    assert proposal.status == "in_review"
+    assert len(notes(city, KAKARI)) == 1
+    assert "Notification e-mail" in caplog.text
+
+
+class FailingBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise OSError("SMTP down")
+
+
+def api(city, username):
+    client = APIClient()
+    client.force_authenticate(get_user_model().objects.get(pk=city.p(username).user_id))
+    return client
+
+
+def web(city, username):
+    client = Client()
+    client.force_login(
+        get_user_model().objects.get(pk=city.p(username).user_id), backend=LOCAL_BACKEND
+    )
+    return client
+
+
+def note(city, username, title="お知らせ"):
+    return notification_create(
+        recipient=city.p(username), kind="test", title=title, body="本文", url="/approval/"
+    )
+
+
+def test_the_api_lists_only_my_notifications(city):
+    mine = note(city, KAKARI, "私宛")
+    note(city, KACHO, "課長宛")
+
+    response = api(city, KAKARI).get("/api/v1/notifications/")
+
+    assert response.status_code == 200
+    assert response.json()["unread"] == 1
+    [item] = response.json()["results"]
+    assert (item["id"], item["title"], item["is_read"], item["read_at"]) == (
+        mine.pk,
+        "私宛",
+        False,
+        None,
+    )
+    assert set(item) == {"id", "kind", "title", "body", "url", "created_at", "read_at", "is_read"}
+
+
+def test_the_api_marks_my_notifications_read_and_refuses_anothers(city):
+    mine, also_mine = note(city, KAKARI), note(city, KAKARI)
+    theirs = note(city, KACHO)
+    client = api(city, KAKARI)
+
+    refused = client.post("/api/v1/notifications/read/", {"ids": [theirs.pk]}, format="json")
+    mixed = client.post("/api/v1/notifications/read/", {"ids": [mine.pk, theirs.pk]}, format="json")
+    assert (refused.status_code, mixed.status_code) == (404, 404)
+    assert Notification.objects.filter(read_at__isnull=False).count() == 0
+
+    response = client.post("/api/v1/notifications/read/", {"ids": [mine.pk]}, format="json")
+    assert response.status_code == 200
+    assert response.json() == {"marked": 1, "unread": 1}
+    response = client.post("/api/v1/notifications/read/", {"all": True}, format="json")
+    assert response.json() == {"marked": 1, "unread": 0}
+    also_mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert also_mine.read_at is not None
+    assert theirs.read_at is None
+
+
+def test_the_api_refuses_bad_input_and_anonymous_requests(city):
+    response = api(city, KAKARI).post("/api/v1/notifications/read/", {}, format="json")
+    assert response.status_code == 400
+    response = api(city, KAKARI).post("/api/v1/notifications/read/", {"ids": ["x"]}, format="json")
+    assert response.status_code == 400
+    assert APIClient().get("/api/v1/notifications/").status_code == 401
+    assert APIClient().post("/api/v1/notifications/read/", {"all": True}).status_code == 401
+
+
+def test_the_header_badge_shows_my_unread_count(city):
+    client = web(city, KAKARI)
+    page = client.get(reverse("home")).content.decode()
+    assert 'data-testid="notifications-badge"' in page
+    assert 'data-testid="notifications-unread"' not in page
+
+    note(city, KAKARI)
+    note(city, KAKARI)
+    note(city, KACHO)
+    page = client.get(reverse("home")).content.decode()
+    badge = page.split('data-testid="notifications-unread">', 1)[1].split("<", 1)[0]
+    assert "2" in badge
+
+
+def test_the_list_page_shows_my_notifications_and_marks_them_read(city):
+    first = note(city, KAKARI, "一件目")
+    note(city, KAKARI, "二件目")
+    theirs = note(city, KACHO, "課長宛")
+    client = web(city, KAKARI)
+
+    page = client.get(reverse("notifications")).content.decode()
+    assert "一件目" in page
+    assert "二件目" in page
+    assert "課長宛" not in page
+
+    response = client.post(reverse("notifications-read"), {"id": [first.pk, theirs.pk]})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    theirs.refresh_from_db()
+    assert first.read_at is not None
+    assert theirs.read_at is None
+
+    client.post(reverse("notifications-read"), {"all": "1"})
+    assert Notification.objects.filter(recipient=city.p(KAKARI), read_at=None).count() == 0
+    assert Client().get(reverse("notifications")).status_code == 302  # sign in first

@@ -1,0 +1,105 @@
+"""Approval events: typed payloads that other modules subscribe to.
+
+``approval_event`` is sent after the transaction that caused the event has committed
+(``publish`` defers it with ``transaction.on_commit``): a rolled-back action announces nothing.
+Receivers get the payload as ``event``::
+
+    from workflow.events import ProposalDecided, approval_event
+
+    @receiver(approval_event)
+    def on_approval_event(sender, event, **kwargs):
+        if isinstance(event, ProposalDecided): ...
+
+``sender`` is the payload's class. Payloads carry ids and the few values a notification needs
+(not model instances): a receiver that needs more reads it through the workflow selectors.
+The notifications themselves are one subscriber (``workflow/notifications.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.dispatch import Signal
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ApprovalEvent",
+    "ProposalDecided",
+    "ProposalSentBack",
+    "ProposalTaskCreated",
+    "approval_event",
+    "publish",
+]
+
+# Sent with ``event`` (an ``ApprovalEvent``); sender is ``type(event)``.
+approval_event = Signal()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalEvent:
+    """What every approval event says: which proposal, in which round, and its title."""
+
+    proposal_id: int
+    round: int
+    title: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalTaskCreated(ApprovalEvent):
+    """A step was reached: its approver has a new task (``kind``: approve, consult, decide,
+    circulate). ``deputy_ids``: people with an active delegation from the approver."""
+
+    step_id: int
+    task_id: int
+    kind: str
+    approver_id: int
+    drafter_id: int
+    deputy_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalSentBack(ApprovalEvent):
+    """差戻し: the proposal went back to its drafter with the approver's comment."""
+
+    step_id: int | None
+    drafter_id: int
+    actor_id: int
+    acting_for_id: int | None
+    comment: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalDecided(ApprovalEvent):
+    """決裁: ``outcome`` is ``approved`` (with its document number) or ``rejected`` (否決)."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    step_id: int | None
+    drafter_id: int
+    actor_id: int
+    acting_for_id: int | None
+    outcome: str
+    document_number: str
+    comment: str
+
+
+def publish(event: ApprovalEvent) -> None:
+    """Send ``event`` on ``approval_event`` once the current transaction commits (at once
+    outside one). A failing receiver is logged; it neither stops the others nor the caller."""
+    transaction.on_commit(lambda: send_now(event))
+
+
+def send_now(event: ApprovalEvent) -> None:
+    """Send ``event`` to every receiver now; for callers already past the commit."""
+    for receiver, result in approval_event.send_robust(sender=type(event), event=event):
+        if isinstance(result, Exception):
+            logger.error(
+                "approval_event receiver %r failed on %r",
+                receiver,
+                event,
+                exc_info=(type(result), result, result.__traceback__),
+            )

@@ -1,0 +1,237 @@
+"""Approval notifications, without a line in the services: the events are derived from the
+records the services and the flow already write, and one subscriber turns them into in-app
+notifications and e-mails.
+
+- a new viewflow ``review`` task (``ProposalFlow.review``, created when a step is reached)
+  → ``ProposalTaskCreated`` (the step's approver, and their active deputies);
+- a ``Decision`` row ``sent_back`` → ``ProposalSentBack`` (the drafter, with the comment);
+- a ``Decision`` row ``decided`` / ``rejected`` (or ``approved_ahead`` on the decide step,
+  or the last ``seen`` of a circulation) → ``ProposalDecided`` (the drafter, with the number).
+
+The model signals only schedule work for after the commit: the event is built from the
+committed rows then (the document number is written after the ``decided`` row), so a rolled-back
+action announces nothing and the approval itself does no extra query. Connected in
+``WorkflowConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
+
+from directory.models import Person
+from directory.notifications import notification_create, notification_email
+from directory.selectors import deputies_for
+from workflow.events import (
+    ApprovalEvent,
+    ProposalDecided,
+    ProposalSentBack,
+    ProposalTaskCreated,
+    approval_event,
+    send_now,
+)
+from workflow.models import Decision, Proposal, ProposalStep
+
+logger = logging.getLogger(__name__)
+
+_DECIDING_ACTIONS = {"decided", "rejected", "approved_ahead", "seen"}
+_ANNOUNCED_ACTIONS = _DECIDING_ACTIONS | {"sent_back"}
+
+
+def connect() -> None:
+    """Connect the model signals and the notifying subscriber (``WorkflowConfig.ready``)."""
+    post_save.connect(task_saved, sender=Task, dispatch_uid="workflow.notifications.task")
+    post_save.connect(
+        decision_saved, sender=Decision, dispatch_uid="workflow.notifications.decision"
+    )
+    approval_event.connect(notify, dispatch_uid="workflow.notifications.notify")
+
+
+# --- model signals → events ---------------------------------------------------------------------
+
+
+def task_saved(sender: Any, instance: Task, created: bool, **kwargs: Any) -> None:
+    """A new review task of ``ProposalFlow`` (one per reached step) is announced once."""
+    if not created or kwargs.get("raw"):
+        return
+    data = instance.data or {}
+    if "step" not in data or not _is_proposal_review(instance):
+        return
+    task_id, step_id = instance.pk, data["step"]
+    transaction.on_commit(lambda: _announce_task(task_id, step_id), robust=True)
+
+
+def decision_saved(sender: Any, instance: Decision, created: bool, **kwargs: Any) -> None:
+    if not created or kwargs.get("raw") or instance.action not in _ANNOUNCED_ACTIONS:
+        return
+    decision_id = instance.pk
+    transaction.on_commit(lambda: _announce_decision(decision_id), robust=True)
+
+
+def _is_proposal_review(task: Task) -> bool:
+    from workflow.flows import ProposalFlow
+
+    try:
+        return task.flow_task == ProposalFlow.review
+    except Exception:  # an unknown node of some other flow
+        return False
+
+
+def _announce_task(task_id: int, step_id: int) -> None:
+    step = (
+        ProposalStep.objects.select_related("proposal", "approver")
+        .filter(pk=step_id, task_id=task_id)
+        .first()
+    )
+    # Already closed (e.g. the round was stopped in the same transaction): nothing to do.
+    if step is None or step.state != ProposalStep.State.PENDING:
+        return
+    proposal = step.proposal
+    send_now(
+        ProposalTaskCreated(
+            proposal_id=proposal.pk,
+            round=step.round,
+            title=proposal.title,
+            step_id=step.pk,
+            task_id=task_id,
+            kind=step.kind,
+            approver_id=step.approver_id,
+            drafter_id=proposal.drafter_id,
+            deputy_ids=tuple(d.pk for d in deputies_for(step.approver)),
+        )
+    )
+
+
+def _announce_decision(decision_id: int) -> None:
+    decision = Decision.objects.select_related("proposal", "step").get(pk=decision_id)
+    proposal = decision.proposal
+    common = {
+        "proposal_id": proposal.pk,
+        "round": decision.round,
+        "title": proposal.title,
+        "step_id": decision.step_id,
+        "drafter_id": proposal.drafter_id,
+        "actor_id": decision.actor_id,
+        "acting_for_id": decision.acting_for_id,
+        "comment": decision.comment,
+    }
+    if decision.action == "sent_back":
+        send_now(ProposalSentBack(**common))
+        return
+    outcome = {
+        Proposal.Status.APPROVED: ProposalDecided.APPROVED,
+        Proposal.Status.REJECTED: ProposalDecided.REJECTED,
+    }.get(proposal.status)
+    if outcome is None or decision.action not in _DECIDING_ACTIONS:
+        return
+    if decision.action in ("approved_ahead", "seen") and not _is_last_act(decision):
+        return  # an earlier step approved ahead, or one recipient of a circulation of many
+    send_now(ProposalDecided(**common, outcome=outcome, document_number=proposal.document_number))
+
+
+def _is_last_act(decision: Decision) -> bool:
+    """Whether this row is the one that closed the proposal (the newest of its round)."""
+    latest = (
+        Decision.objects.filter(proposal_id=decision.proposal_id)
+        .order_by("-at", "-id")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    step = decision.step
+    if decision.action == "approved_ahead":
+        return step is not None and step.kind == ProposalStep.Kind.DECIDE and latest == decision.pk
+    return latest == decision.pk
+
+
+# --- the subscriber: events → in-app notifications and e-mails --------------------------------
+
+
+def notify(sender: Any, event: ApprovalEvent, **kwargs: Any) -> None:
+    """Notify the people an approval event concerns; in the site's language (Japanese)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        for recipient_id, kind, title, body in _messages(event):
+            recipient = Person.objects.filter(pk=recipient_id, is_active=True).first()
+            if recipient is None:
+                continue
+            url = reverse("workflow:proposal", args=[event.proposal_id])
+            notification_create(recipient=recipient, kind=kind, title=title, body=body, url=url)
+            notification_email(
+                recipient=recipient,
+                subject=_("[Kairan] %(title)s") % {"title": title},
+                body=_("%(body)s\n\nOpen it in Kairan: %(url)s") % {"body": body, "url": url},
+            )
+
+
+def _messages(event: ApprovalEvent) -> list[tuple[int, str, str, str]]:
+    """(recipient id, kind, title, body) for each person to notify."""
+    if isinstance(event, ProposalTaskCreated):
+        kind_label = str(ProposalStep.Kind(event.kind).label)
+        title = _("New task: %(title)s") % {"title": event.title}
+        body = _("“%(title)s” is waiting for you (%(kind)s).") % {
+            "title": event.title,
+            "kind": kind_label,
+        }
+        messages = [(event.approver_id, "workflow.task_created", title, body)]
+        if event.deputy_ids:
+            principal = Person.objects.filter(pk=event.approver_id).first()
+            deputy_body = _(
+                "“%(title)s” is waiting for %(name)s, whom you stand in for (%(kind)s)."
+            )
+            deputy_body %= {"title": event.title, "name": principal, "kind": kind_label}
+            for deputy_id in event.deputy_ids:
+                if deputy_id not in (event.approver_id, event.drafter_id):
+                    messages.append((deputy_id, "workflow.task_created", title, deputy_body))
+        return messages
+    if isinstance(event, ProposalSentBack):
+        title = _("Sent back: %(title)s") % {"title": event.title}
+        body = _("%(name)s sent “%(title)s” back to you.\n\nComment: %(comment)s") % {
+            "name": _person_name(event.actor_id, event.acting_for_id),
+            "title": event.title,
+            "comment": event.comment,
+        }
+        return [(event.drafter_id, "workflow.sent_back", title, body)]
+    if isinstance(event, ProposalDecided):
+        name = _person_name(event.actor_id, event.acting_for_id)
+        if event.outcome == ProposalDecided.APPROVED and event.document_number:
+            title = _("Decided: %(title)s (%(number)s)") % {
+                "title": event.title,
+                "number": event.document_number,
+            }
+            body = _("%(name)s decided “%(title)s”. Document number: %(number)s") % {
+                "name": name,
+                "title": event.title,
+                "number": event.document_number,
+            }
+        elif event.outcome == ProposalDecided.APPROVED:
+            title = _("Completed: %(title)s") % {"title": event.title}
+            body = _("“%(title)s” has been seen by everyone.") % {"title": event.title}
+        else:
+            title = _("Rejected: %(title)s") % {"title": event.title}
+            body = _("%(name)s rejected “%(title)s”.") % {"name": name, "title": event.title}
+        if event.comment:
+            body += "\n\n" + _("Comment: %(comment)s") % {"comment": event.comment}
+        return [(event.drafter_id, f"workflow.{event.outcome}", title, body)]
+    return []
+
+
+def _person_name(actor_id: int, acting_for_id: int | None) -> str:
+    names = dict(
+        Person.objects.filter(pk__in=[actor_id, acting_for_id or actor_id]).values_list(
+            "pk", "display_name"
+        )
+    )
+    actor = names.get(actor_id, "")
+    if acting_for_id:
+        return _("%(deputy)s for %(principal)s") % {
+            "deputy": actor,
+            "principal": names.get(acting_for_id, ""),
+        }
+    return actor
