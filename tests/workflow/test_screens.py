@@ -171,6 +171,16 @@ def test_home_tile_shows_pending_counts_instead_of_in_preparation(as_, city):
     tile = tile[: tile.index("</li>")]
     assert "準備中" not in tile
     assert "未決 1件" in tile
+    assert "供覧" not in tile
+    services.proposal_submit(
+        actor=_user(city, DRAFTER),
+        proposal=services.circulation_create(
+            actor=_user(city, DRAFTER), title="周知", recipients=[KAKARI]
+        ),
+    )
+    html = html_of(as_(KAKARI).get("/"))
+    assert "未決 1件" in html
+    assert "供覧 1件" in html
 
 
 # --- new proposal and the live route preview --------------------------------------------------

@@ -30,10 +30,12 @@ def wareki_time(value: datetime | None) -> str:
 
 @register.simple_tag
 def approval_counts(user: Any) -> dict[str, int]:
-    """My pending tasks (and how many as a deputy) and unacknowledged 後閲 items."""
+    """My pending tasks (how many as a deputy), 供覧 to read and unacknowledged 後閲 items."""
     tasks = selectors.task_list_for_user(user=user)
+    approvals = [(step, p) for step, p in tasks if step.kind != "circulate"]
     return {
-        "tasks": len(tasks),
-        "as_deputy": sum(1 for _step, principal in tasks if principal is not None),
+        "tasks": len(approvals),
+        "as_deputy": sum(1 for _step, principal in approvals if principal is not None),
+        "circulations": len(tasks) - len(approvals),
         "post_reviews": selectors.post_review_list_for_user(user=user).count(),
     }
