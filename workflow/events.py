@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from django.db import transaction
 from django.dispatch import Signal
@@ -26,6 +27,10 @@ from django.dispatch import Signal
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "ActionPlanApproved",
+    "ActionPlanEvent",
+    "ActionPlanSentBack",
+    "ActionPlanTaskCreated",
     "ApprovalEvent",
     "ProposalDecided",
     "ProposalSentBack",
@@ -34,7 +39,7 @@ __all__ = [
     "publish",
 ]
 
-# Sent with ``event`` (an ``ApprovalEvent``); sender is ``type(event)``.
+# Sent with ``event`` (an ``ApprovalEvent`` or ``ActionPlanEvent``); sender is ``type(event)``.
 approval_event = Signal()
 
 
@@ -87,13 +92,49 @@ class ProposalDecided(ApprovalEvent):
     comment: str
 
 
-def publish(event: ApprovalEvent) -> None:
+@dataclass(frozen=True, kw_only=True)
+class ActionPlanEvent:
+    """What every DX action-plan event says: which plan, in which round, and its title."""
+
+    plan_id: int
+    round: int
+    title: str
+    drafter_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionPlanTaskCreated(ActionPlanEvent):
+    """A DX plan waits for a body: ``stage`` ``secretariat`` (事務局 review) or ``committee``
+    (委員会 approval); ``member_ids``: the body's members (any of them may act)."""
+
+    stage: str
+    member_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionPlanSentBack(ActionPlanEvent):
+    """The 事務局 sent the plan back to its drafter."""
+
+    actor_id: int
+    comment: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ActionPlanApproved(ActionPlanEvent):
+    """The 委員会 approved the plan; its drafter reports the results by ``report_due_on``."""
+
+    actor_id: int
+    comment: str
+    report_due_on: date | None
+
+
+def publish(event: ApprovalEvent | ActionPlanEvent) -> None:
     """Send ``event`` on ``approval_event`` once the current transaction commits (at once
     outside one). A failing receiver is logged; it neither stops the others nor the caller."""
     transaction.on_commit(lambda: send_now(event))
 
 
-def send_now(event: ApprovalEvent) -> None:
+def send_now(event: ApprovalEvent | ActionPlanEvent) -> None:
     """Send ``event`` to every receiver now; for callers already past the commit."""
     for receiver, result in approval_event.send_robust(sender=type(event), event=event):
         if isinstance(result, Exception):

@@ -22,15 +22,20 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_save
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 
-from directory.models import Person
+from directory.models import Assignment, OrgUnit, Person
 from directory.notifications import notification_create, notification_email
 from directory.selectors import deputies_for
+from workflow.dx.models import DXDecision
 from workflow.events import (
+    ActionPlanApproved,
+    ActionPlanEvent,
+    ActionPlanSentBack,
+    ActionPlanTaskCreated,
     ApprovalEvent,
     ProposalDecided,
     ProposalSentBack,
@@ -51,6 +56,9 @@ def connect() -> None:
     post_save.connect(task_saved, sender=Task, dispatch_uid="workflow.notifications.task")
     post_save.connect(
         decision_saved, sender=Decision, dispatch_uid="workflow.notifications.decision"
+    )
+    post_save.connect(
+        dx_decision_saved, sender=DXDecision, dispatch_uid="workflow.notifications.dx_decision"
     )
     approval_event.connect(notify, dispatch_uid="workflow.notifications.notify")
 
@@ -151,17 +159,90 @@ def _is_last_act(decision: Decision) -> bool:
     return latest == decision.pk
 
 
+# --- DX action plans: DXDecision rows → events ------------------------------------------------
+
+_DX_ANNOUNCED_ACTIONS = {"submitted", "reviewed", "sent_back", "approved"}
+
+
+def dx_decision_saved(sender: Any, instance: DXDecision, created: bool, **kwargs: Any) -> None:
+    """A submission or a pass gives a body a task; a send-back or an approval goes to the
+    drafter."""
+    if not created or kwargs.get("raw") or instance.action not in _DX_ANNOUNCED_ACTIONS:
+        return
+    decision_id = instance.pk
+    transaction.on_commit(lambda: _announce_dx_decision(decision_id), robust=True)
+
+
+def _announce_dx_decision(decision_id: int) -> None:
+    decision = DXDecision.objects.select_related("plan").get(pk=decision_id)
+    plan = decision.plan
+    common = {
+        "plan_id": plan.pk,
+        "round": decision.round,
+        "title": plan.title,
+        "drafter_id": plan.drafter_id,
+    }
+    if decision.action == "submitted" and plan.secretariat_unit_id:
+        members = _unit_member_ids(plan.secretariat_unit_id)
+        stage = "secretariat"
+    elif decision.action == "reviewed" and plan.committee_group_id:
+        members = set(
+            Person.objects.filter(user__groups=plan.committee_group_id, is_active=True).values_list(
+                "pk", flat=True
+            )
+        )
+        stage = "committee"
+    elif decision.action == "sent_back":
+        send_now(ActionPlanSentBack(**common, actor_id=decision.actor_id, comment=decision.comment))
+        return
+    elif decision.action == "approved":
+        send_now(
+            ActionPlanApproved(
+                **common,
+                actor_id=decision.actor_id,
+                comment=decision.comment,
+                report_due_on=plan.report_due_on,
+            )
+        )
+        return
+    else:
+        return
+    members.discard(plan.drafter_id)  # the drafter never reviews their own plan
+    send_now(ActionPlanTaskCreated(**common, stage=stage, member_ids=tuple(sorted(members))))
+
+
+def _unit_member_ids(unit_id: int) -> set[int]:
+    """Active people posted (兼務 too) to the unit or a unit below it."""
+    unit_ids, frontier = {unit_id}, {unit_id}
+    while frontier:
+        frontier = set(
+            OrgUnit.objects.filter(parent_id__in=frontier)
+            .exclude(pk__in=unit_ids)
+            .values_list("pk", flat=True)
+        )
+        unit_ids |= frontier
+    return set(
+        Assignment.objects.filter(unit_id__in=unit_ids, person__is_active=True).values_list(
+            "person_id", flat=True
+        )
+    )
+
+
 # --- the subscriber: events → in-app notifications and e-mails --------------------------------
 
 
-def notify(sender: Any, event: ApprovalEvent, **kwargs: Any) -> None:
+def notify(sender: Any, event: ApprovalEvent | ActionPlanEvent, **kwargs: Any) -> None:
     """Notify the people an approval event concerns; in the site's language (Japanese)."""
     with translation.override(settings.LANGUAGE_CODE):
-        for recipient_id, kind, title, body in _messages(event):
+        if isinstance(event, ActionPlanEvent):
+            messages, url = _dx_messages(event), _dx_url(event.plan_id)
+        else:
+            messages = _messages(event)
+            url = reverse("workflow:proposal", args=[event.proposal_id])
+        for recipient_id, kind, title, body in messages:
             recipient = Person.objects.filter(pk=recipient_id, is_active=True).first()
             if recipient is None:
                 continue
-            url = reverse("workflow:proposal", args=[event.proposal_id])
             notification_create(recipient=recipient, kind=kind, title=title, body=body, url=url)
             notification_email(
                 recipient=recipient,
@@ -219,6 +300,43 @@ def _messages(event: ApprovalEvent) -> list[tuple[int, str, str, str]]:
         if event.comment:
             body += "\n\n" + _("Comment: %(comment)s") % {"comment": event.comment}
         return [(event.drafter_id, f"workflow.{event.outcome}", title, body)]
+    return []
+
+
+def _dx_url(plan_id: int) -> str:
+    # The DX screens are not built yet: the plan's API page until they are.
+    try:
+        return reverse("workflow:action-plan", args=[plan_id])
+    except NoReverseMatch:
+        return f"/api/v1/dx/action-plans/{plan_id}/"
+
+
+def _dx_messages(event: ActionPlanEvent) -> list[tuple[int, str, str, str]]:
+    """(recipient id, kind, title, body) for each person to notify of a DX plan event."""
+    if isinstance(event, ActionPlanTaskCreated):
+        title = _("DX action plan to review: %(title)s") % {"title": event.title}
+        if event.stage == "committee":
+            body = _("“%(title)s” waits for the DX committee's approval.")
+        else:
+            body = _("“%(title)s” waits for the DX secretariat's review.")
+        body %= {"title": event.title}
+        kind = f"dx.{event.stage}_task"
+        return [(member_id, kind, title, body) for member_id in event.member_ids]
+    if isinstance(event, ActionPlanSentBack):
+        title = _("DX action plan sent back: %(title)s") % {"title": event.title}
+        body = _("%(name)s sent “%(title)s” back to you.\n\nComment: %(comment)s") % {
+            "name": _person_name(event.actor_id, None),
+            "title": event.title,
+            "comment": event.comment,
+        }
+        return [(event.drafter_id, "dx.sent_back", title, body)]
+    if isinstance(event, ActionPlanApproved):
+        title = _("DX action plan approved: %(title)s") % {"title": event.title}
+        body = _("The DX committee approved “%(title)s”. Report the results by %(due)s.") % {
+            "title": event.title,
+            "due": event.report_due_on.isoformat() if event.report_due_on else "—",
+        }
+        return [(event.drafter_id, "dx.approved", title, body)]
     return []
 
 

@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.db import transaction
 from django.test import Client
@@ -19,10 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from directory.models import Notification
+from directory.models import Notification, OrgUnit
 from directory.notifications import notification_create
 from tests.workflow.conftest import make_ruleset
 from workflow import services
+from workflow.dx import services as dx_services
 from workflow.events import ProposalDecided, ProposalSentBack, ProposalTaskCreated, approval_event
 from workflow.models import Proposal, ProposalStep
 
@@ -402,3 +404,68 @@ def test_the_list_page_shows_my_notifications_and_marks_them_read(city):
     client.post(reverse("notifications-read"), {"all": "1"})
     assert Notification.objects.filter(recipient=city.p(KAKARI), read_at=None).count() == 0
     assert Client().get(reverse("notifications")).status_code == 302  # sign in first
+
+
+# --- DX action plans ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def dx(city):
+    """デジタル推進課 > DX推進係 (the secretariat) and the DX推進委員会 group."""
+    ka = OrgUnit.objects.create(name="デジタル推進課", level=2, parent=city.u("総務部"))
+    city.units["デジタル推進課"] = ka
+    city.units["DX推進係"] = OrgUnit.objects.create(name="DX推進係", level=3, parent=ka)
+    city.add("dx_kacho", "デジタル推進課", "課長")
+    city.add("dx_staff", "DX推進係", "主事")
+    committee = Group.objects.create(name="DX推進委員会")
+    for username in ("deputy", "somu_bucho"):
+        city.p(username).user.groups.add(committee)
+    return city
+
+
+def test_dx_plans_notify_the_bodies_and_the_drafter(dx, on_commit, events):
+    plan = dx_services.action_plan_create(
+        actor=user(dx, DRAFTER),
+        title="窓口予約のオンライン化",
+        goal="待ち時間を半減する",
+        estimated_cost=3_000_000,
+        technology="SaaS 予約システム",
+        report_due_on=date(2027, 3, 31),
+    )
+    on_commit(dx_services.action_plan_submit, actor=user(dx, DRAFTER), plan=plan)
+    # Every member of the secretariat (a 係 below the 課 too), nobody else.
+    for username in ("dx_kacho", "dx_staff"):
+        assert [n[0] for n in notes(dx, username)] == ["dx.secretariat_task"], username
+    assert notes(dx, "deputy") == []
+
+    on_commit(
+        dx_services.action_plan_send_back,
+        actor=user(dx, "dx_staff"),
+        plan=plan,
+        comment="費用の内訳を添えてください",
+    )
+    [(kind, _title, body, _url)] = notes(dx, DRAFTER)
+    assert kind == "dx.sent_back"
+    assert "費用の内訳を添えてください" in body
+
+    on_commit(dx_services.action_plan_submit, actor=user(dx, DRAFTER), plan=plan)
+    on_commit(
+        dx_services.action_plan_review,
+        actor=user(dx, "dx_staff"),
+        plan=plan,
+        is_cost_ok=True,
+        is_technology_ok=True,
+    )
+    for username in ("deputy", "somu_bucho"):
+        assert [n[0] for n in notes(dx, username)] == ["dx.committee_task"], username
+
+    on_commit(dx_services.action_plan_approve, actor=user(dx, "deputy"), plan=plan)
+    assert [n[0] for n in notes(dx, DRAFTER)] == ["dx.sent_back", "dx.approved"]
+    assert "2027-03-31" in notes(dx, DRAFTER)[-1][2]
+    assert [type(e).__name__ for e in events] == [
+        "ActionPlanTaskCreated",
+        "ActionPlanSentBack",
+        "ActionPlanTaskCreated",
+        "ActionPlanTaskCreated",
+        "ActionPlanApproved",
+    ]
