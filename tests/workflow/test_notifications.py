@@ -469,3 +469,34 @@ def test_dx_plans_notify_the_bodies_and_the_drafter(dx, on_commit, events):
         "ActionPlanTaskCreated",
         "ActionPlanApproved",
     ]
+
+
+def test_the_api_list_takes_a_bounded_number_of_queries(city, django_assert_max_num_queries):
+    for i in range(30):
+        note(city, KAKARI, f"お知らせ{i}")
+    client = api(city, KAKARI)
+
+    with django_assert_max_num_queries(6):
+        response = client.get("/api/v1/notifications/?limit=20")
+
+    assert len(response.json()["results"]) == 20
+    assert response.json()["unread"] == 30
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_commit_notifies_and_a_real_rollback_does_not(city):
+    proposal = services.proposal_create(
+        actor=user(city, DRAFTER), title="窓口の案内表示の更新", category="general"
+    )
+
+    def submit_then_fail():
+        with transaction.atomic():
+            services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+            raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        submit_then_fail()
+    assert Notification.objects.count() == 0
+
+    services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
+    assert notes(city, KAKARI)[0][0] == "workflow.task_created"
