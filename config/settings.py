@@ -234,6 +234,22 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# S3-compatible object storage (django-storages) when a bucket is named; files stay private
+# (no public ACL, signed URLs never handed out: downloads go through Kairan's hash check).
+if s3_bucket := _env("S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": s3_bucket,
+            "endpoint_url": _env("S3_ENDPOINT_URL") or None,
+            "region_name": _env("S3_REGION") or None,
+            "access_key": _env("S3_ACCESS_KEY") or None,
+            "secret_key": _env("S3_SECRET_KEY") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
