@@ -113,7 +113,11 @@ def _announce_task(task_id: int, step_id: int) -> None:
             kind=step.kind,
             approver_id=step.approver_id,
             drafter_id=proposal.drafter_id,
-            deputy_ids=tuple(d.pk for d in deputies_for(step.approver)),
+            # Deputies may act on the principal's steps, but a 供覧 is confirmed only by its
+            # recipient.
+            deputy_ids=()
+            if step.kind == ProposalStep.Kind.CIRCULATE
+            else tuple(d.pk for d in deputies_for(step.approver)),
         )
     )
 

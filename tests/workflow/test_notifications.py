@@ -500,3 +500,31 @@ def test_a_real_commit_notifies_and_a_real_rollback_does_not(city):
 
     services.proposal_submit(actor=user(city, DRAFTER), proposal=proposal)
     assert notes(city, KAKARI)[0][0] == "workflow.task_created"
+
+
+def test_a_circulation_notifies_each_recipient_and_the_drafter_once_all_have_seen(
+    city, on_commit, events
+):
+    now = timezone.now()
+    services.delegation_create(
+        actor=user(city, KACHO),
+        deputy_username="shimin_hosa",
+        start_at=now - timedelta(hours=1),
+        end_at=now + timedelta(days=1),
+    )
+    proposal = services.circulation_create(
+        actor=user(city, DRAFTER), title="研修のお知らせ", recipients=[KAKARI, KACHO]
+    )
+    on_commit(services.proposal_submit, actor=user(city, DRAFTER), proposal=proposal)
+
+    assert [n[0] for n in notes(city, KAKARI)] == ["workflow.task_created"]
+    assert [n[0] for n in notes(city, KACHO)] == ["workflow.task_created"]
+    assert notes(city, "shimin_hosa") == []  # only the recipient confirms a 供覧
+
+    approve(city, on_commit, proposal, KAKARI)
+    assert notes(city, DRAFTER) == []
+    approve(city, on_commit, proposal, KACHO)
+    [(kind, title, _body, _url)] = notes(city, DRAFTER)
+    assert kind == "workflow.approved"
+    assert "研修のお知らせ" in title
+    assert (events[-1].outcome, events[-1].document_number) == ("approved", "")
