@@ -1,6 +1,6 @@
 """The approval screens (決裁), mounted at /approval/ by config/urls.py."""
 
-from django.urls import path
+from django.urls import include, path
 
 from workflow import views
 
@@ -38,4 +38,5 @@ urlpatterns = [
     ),
     path("post-reviews/<int:post_review_id>/ack/", views.post_review_ack, name="post-review-ack"),
     path("delegations/", views.delegations, name="delegations"),
+    path("dx/", include("workflow.dx.urls")),
 ]
