@@ -19,6 +19,12 @@ urlpatterns = [
         views.ExtractionStatusView.as_view(),
         name="extraction",
     ),
+    path("documents/<int:document_id>/preview/", views.PreviewView.as_view(), name="preview"),
+    path(
+        "documents/<int:document_id>/pages/<int:page>/",
+        views.PageImageView.as_view(),
+        name="page",
+    ),
     path("upload/", views.UploadView.as_view(), name="upload"),
     path("disposal/", views.DisposalDueView.as_view(), name="disposal-due"),
     path("registers/<str:kind>/", views.RegisterView.as_view(), name="register"),

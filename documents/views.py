@@ -21,7 +21,7 @@ from django.views import View
 from audit.exceptions import KairanError, NotFound, PermissionRefused
 from audit.permissions import can_view_audit_log
 from directory.calendar import fiscal_year, fiscal_year_label
-from documents import permissions, registers, selectors, services, validation
+from documents import permissions, previews, registers, selectors, services, validation
 from documents.api.views import version_response
 from documents.forms import BinderForm, RegisterEntryForm, UploadForm, VersionForm
 from documents.models import Binder, RegisterEntry
@@ -282,3 +282,50 @@ class RegisterView(LoginRequiredMixin, View):
         )
         url = reverse("documents:register", args=[kind])
         return redirect(f"{url}?fiscal_year={entry.fiscal_year}")
+
+
+class PreviewView(LoginRequiredMixin, View):
+    """The preview slot's content (an htmx fragment): page ``n`` of the current version, with
+    a pager, or the reason there is no preview."""
+
+    def get(self, request: HttpRequest, document_id: int) -> HttpResponse:
+        raw = request.GET.get("page") or "1"
+        page = int(raw) if raw.isdigit() and int(raw) >= 1 else 1
+        context: dict[str, Any] = {"page": page}
+        try:
+            document = selectors.document_get(user=request.user, document_id=document_id)
+            version = selectors.version_get(document=document)
+            count = previews.page_count(actor=request.user, document=document, version=version)
+            context.update(document=document, version=version, count=count, page=min(page, count))
+        except (NotFound, PermissionRefused) as exc:
+            _raise_http(exc)
+        except KairanError as exc:
+            context["message"] = exc.message
+        return render(request, "documents/_preview_pages.html", context)
+
+
+class PageImageView(LoginRequiredMixin, View):
+    """A page of a version as WebP (cached by content hash; audited when confidential)."""
+
+    def get(self, request: HttpRequest, document_id: int, page: int) -> HttpResponse:
+        raw_version, raw_width = request.GET.get("version") or "", request.GET.get("width") or ""
+        try:
+            document = selectors.document_get(user=request.user, document_id=document_id)
+            number = int(raw_version) if raw_version.isdigit() else None
+            version = selectors.version_get(document=document, number=number)
+            image = previews.page_image(
+                actor=request.user,
+                document=document,
+                version=version,
+                page=page,
+                width=int(raw_width) if raw_width.isdigit() else 1200,
+                request=request,
+            )
+        except KairanError as exc:
+            _raise_http(exc)
+            if exc.status_code == 404:
+                raise Http404(exc.message) from exc
+            return HttpResponse(exc.message, status=exc.status_code, content_type="text/plain")
+        response = HttpResponse(image, content_type="image/webp")
+        response["Cache-Control"] = "private, max-age=86400"
+        return response

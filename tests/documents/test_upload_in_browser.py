@@ -5,6 +5,7 @@ the extraction status, and a wrong-type file is refused on the page with nothing
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -37,6 +38,7 @@ def sign_in(page: Page, base: str, next_path: str) -> None:
 
 def test_open_a_binder_and_upload_with_progress(browser_page: Page, live_server, staff, tmp_path):
     page, base = browser_page, live_server.url
+    Path("/tmp/kairan-records").mkdir(exist_ok=True)
     sign_in(page, base, "/records/")
 
     page.get_by_label("件名").fill("予算編成資料")
@@ -55,18 +57,22 @@ def test_open_a_binder_and_upload_with_progress(browser_page: Page, live_server,
     expect(page.get_by_role("heading", level=1)).to_have_text("令和8年度 予算書")
     expect(page.get_by_test_id("versions")).to_contain_text("予算書.pdf")
     expect(page.get_by_test_id("extraction-status")).to_have_text("完了")
+    preview = page.get_by_test_id("preview-image")
+    expect(preview).to_be_visible()
+    page.wait_for_function("document.querySelector('[data-testid=preview-image]').naturalWidth > 0")
     assert page.evaluate("document.documentElement.scrollWidth") <= IPAD_WIDTH
-    page.screenshot(path="/tmp/kairan-records-document.png", full_page=True)
+    page.screenshot(path="/tmp/kairan-records/document.png", full_page=True)
     document = Document.objects.get()
     assert document.binder.title == "予算編成資料"
 
     page.goto(f"{base}/records/")
     expect(page.get_by_test_id("binder-tree")).to_contain_text("令和8年度")
-    page.screenshot(path="/tmp/kairan-records-tree.png", full_page=True)
+    page.screenshot(path="/tmp/kairan-records/tree.png", full_page=True)
 
 
 def test_a_wrong_type_is_refused_on_the_page(browser_page: Page, live_server, staff, tmp_path):
     page, base = browser_page, live_server.url
+    Path("/tmp/kairan-records").mkdir(exist_ok=True)
     sign_in(page, base, "/records/upload/")
     fake = tmp_path / "report.pdf"
     fake.write_bytes("PDFではない".encode())
@@ -76,5 +82,5 @@ def test_a_wrong_type_is_refused_on_the_page(browser_page: Page, live_server, st
     page.get_by_role("button", name="登録", exact=True).click()
 
     expect(page.locator("#upload-status")).to_contain_text("拡張子")
-    page.screenshot(path="/tmp/kairan-records-upload-error.png", full_page=True)
+    page.screenshot(path="/tmp/kairan-records/upload-error.png", full_page=True)
     assert Document.objects.count() == 0
