@@ -30,9 +30,12 @@ def media_root(settings, tmp_path) -> Path:
 
 @pytest.fixture(autouse=True)
 def _default_hooks():
+    """Each test starts from the default hooks; what the apps registered (workflow's disposal
+    resolver, from its ready()) is put back afterwards for the tests that follow."""
+    saved = (hooks.route_document_ids, hooks.approved_disposal, hooks.decided_proposal)
     hooks.reset()
     yield
-    hooks.reset()
+    hooks.register(route=saved[0], disposal=saved[1], proposal=saved[2])
 
 
 @pytest.fixture
