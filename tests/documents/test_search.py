@@ -143,6 +143,17 @@ def test_every_visibility_path_gives_the_same_pages(indexed, django_user_model):
     """SQLite answers rules on the index's own columns inside FTS5 and selector querysets in
     SQL; both (and PostgreSQL's single path) must give the same pages in the same order."""
     through_sql = Visible(everything=True, ids=django_user_model.objects.none())
+    # Long texts too: a title hit whose first text hit is in a later chunk, and one without.
+    filler = "あいうえお。" * (T.CHUNK_CHARS // 3)
+    for object_id, title in [(1001, "市民の声"), (1002, "報告")]:
+        index_upsert(
+            kind="document",
+            object_id=object_id,
+            title=title,
+            text=filler + "補正予算に関する市民の意見" + filler,
+            owner_unit_id=None,
+            classification="public",
+        )
     for q in ["市民", "予算", "について", "補正予算に関する", "（案）", "存在しない語句"]:
         for limit, offset in [(7, 0), (7, 5), (50, 20), (100, 250)]:
             fast = search(q=q, visible=DOCS, limit=limit, offset=offset)

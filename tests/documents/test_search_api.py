@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
@@ -128,3 +130,36 @@ def test_search_page_explains_a_short_query_and_needs_sign_in(client, org):
     response = client.get("/records/search/", {"q": "予"})
     assert response.status_code == 200
     assert 'role="alert"' in response.content.decode()
+
+
+def test_a_confidential_document_hit_reaches_its_unit_and_auditors_only(org, auditor):
+    """Through the records selector: the title and snippet never reach an outsider."""
+    from documents import services
+    from tests.documents.conftest import make_docx
+
+    data = make_docx(["会計年度任用職員の人事評価（極秘）"])
+    document = services.document_upload(
+        actor=org.zaisei_staff.user,
+        content=io.BytesIO(data),
+        name="評価.docx",
+        size_bytes=len(data),
+        title="人事評価記録",
+        classification="confidential",
+    )
+    services.extraction_run(version_id=document.current_version_id)
+
+    def results(user) -> list[dict]:
+        response = client_for(user).get(URL, {"q": "人事評価"})
+        assert response.status_code == 200
+        return response.json()["results"]
+
+    assert results(org.keiyaku_staff.user) == []
+    assert (
+        "人事評価記録"
+        not in client_for(org.keiyaku_staff.user).get(URL, {"q": "評価"}).content.decode()
+    )
+    for user in (org.zaisei_kacho.user, org.zaisei_staff.user, auditor):
+        [hit] = results(user)
+        assert (hit["kind"], hit["id"], hit["title"]) == ("document", document.pk, "人事評価記録")
+        assert hit["url"] == f"/records/documents/{document.pk}/"
+        assert "<mark>人事評価</mark>" in hit["snippet"]
