@@ -1,4 +1,5 @@
-"""Writes of the directory app: applying a directory snapshot (sync, demo data) and sign-in upserts.
+"""Writes of the directory app: applying a directory snapshot (sync, demo data), sign-in upserts
+and delegations (代決: ``delegation_create``, ``delegation_revoke``).
 
 ``directory_apply_snapshot`` and ``directory_upsert_person`` share one writer (``_PeopleWriter``),
 so a person created at sign-in and the same person created by a sync cannot differ. Work is done
@@ -10,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -19,10 +21,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.services import EventSpec, record_many
+from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
+from audit.services import EventSpec, record, record_many
 from directory.integrations.ldap import normalize_dn
-from directory.models import Assignment, OrgUnit, Person, Position, Source
+from directory.models import Assignment, Delegation, OrgUnit, Person, Position, Source
 from directory.ranks import DEFAULT_RANKS
+from directory.selectors import person_for_user
 from directory.snapshot import DirectorySnapshot, PersonEntry, SyncSummary, UnitEntry
 
 # A post needs a position; people without a title get this one (rank 0 until an administrator
@@ -608,3 +612,76 @@ def directory_upsert_person(
     writer.flush()
     record_many(audit)
     return writer.results.get(entry.username.strip())
+
+
+# --- delegations (代決) ------------------------------------------------------------------------
+
+
+def _staff(actor: Any) -> Person:
+    person = person_for_user(actor)
+    if person is None or not person.is_active:
+        raise PermissionRefused(_("Only staff of the directory can name a deputy."))
+    return person
+
+
+@transaction.atomic
+def delegation_create(
+    *, actor: Any, deputy_username: str, start_at: datetime, end_at: datetime
+) -> Delegation:
+    """The actor names a deputy (代決) for a period. Raises PermissionRefused for a user who is
+    not a person, ValidationFailed for an unknown or inactive deputy, oneself, or a bad period.
+    """
+    principal = _staff(actor)
+    deputy = (
+        Person.objects.select_related("user")
+        .filter(user__username=deputy_username, is_active=True)
+        .first()
+    )
+    if deputy is None:
+        raise ValidationFailed(_("Unknown deputy: %(name)s") % {"name": deputy_username})
+    if deputy.pk == principal.pk:
+        raise ValidationFailed(_("You cannot be your own deputy."))
+    if end_at <= start_at:
+        raise ValidationFailed(_("The end must be after the start."))
+    delegation = Delegation.objects.create(
+        principal=principal, deputy=deputy, start_at=start_at, end_at=end_at
+    )
+    record(
+        action="directory.delegation_created",
+        actor=actor,
+        target=delegation,
+        details={
+            "deputy": deputy.username,
+            "start_at": start_at.isoformat(),
+            "end_at": end_at.isoformat(),
+        },
+    )
+    return delegation
+
+
+@transaction.atomic
+def delegation_revoke(*, actor: Any, delegation: Delegation) -> Delegation:
+    """The principal revokes a delegation: the deputy may no longer act for them from now on
+    (what they already did stays, with its 後閲). Raises PermissionRefused for anyone but the
+    principal, Conflict when already revoked."""
+    person = _staff(actor)
+    delegation = (
+        Delegation.objects.select_for_update().select_related("deputy__user").get(pk=delegation.pk)
+    )
+    if delegation.principal_id != person.pk:
+        raise PermissionRefused(_("Only the principal may revoke this delegation."))
+    if delegation.is_revoked:
+        raise Conflict(_("This delegation has already been revoked."))
+    delegation.is_revoked = True
+    delegation.save(update_fields=["is_revoked"])
+    record(
+        action="directory.delegation_revoked",
+        actor=actor,
+        target=delegation,
+        details={
+            "deputy": delegation.deputy.username,
+            "start_at": delegation.start_at.isoformat(),
+            "end_at": delegation.end_at.isoformat(),
+        },
+    )
+    return delegation

@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.models import OrgUnit, Person
 
-__all__ = ["Decision", "DocumentCounter", "PostReview", "Proposal", "ProposalStep"]
+__all__ = [
+    "Decision",
+    "DocumentCounter",
+    "PostReview",
+    "Proposal",
+    "ProposalReviewer",
+    "ProposalStep",
+]
 
 
 class Proposal(models.Model):
@@ -105,6 +112,41 @@ class Proposal(models.Model):
 
     def __str__(self) -> str:
         return self.document_number or self.title
+
+
+class ProposalReviewer(models.Model):
+    """An optional reviewer the drafter added: an extra 回議 step or an extra 合議 party.
+
+    Kept with the proposal so that every round's route (the preview and each submission) is
+    built with them; they are optional steps and never replace a required one.
+    """
+
+    class Kind(models.TextChoices):
+        APPROVE = "approve", _("Approval (回議)")
+        CONSULT = "consult", _("Consultation (合議)")
+
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposal"), on_delete=models.CASCADE, related_name="reviewers"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("reviewer"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    # The drafter's order within the kind.
+    position = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["proposal", "kind", "position", "id"]
+        verbose_name = _("optional reviewer")
+        verbose_name_plural = _("optional reviewers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "person"], name="workflow_proposal_reviewer_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} {self.kind} {self.person_id}"
 
 
 class ProposalStep(models.Model):

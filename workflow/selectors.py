@@ -16,9 +16,16 @@ from viewflow.workflow.status import STATUS
 from audit.exceptions import Conflict, NotFound
 from audit.permissions import can_view_audit_log
 from directory.calendar import city_date
+from directory.models import Delegation
 from directory.selectors import person_for_user, persons_with_title, principals_for_deputy
 from workflow.models import ApprovalLevel
-from workflow.proposals_models import Decision, PostReview, Proposal, ProposalStep
+from workflow.proposals_models import (
+    Decision,
+    PostReview,
+    Proposal,
+    ProposalReviewer,
+    ProposalStep,
+)
 from workflow.rendering.types import DecisionDocument, IssueLetter, StampCell
 
 
@@ -58,6 +65,15 @@ def proposal_route(proposal: Proposal) -> list[ProposalStep]:
     if latest is None:
         return []
     return list(steps.filter(round=latest).order_by("order", "id"))
+
+
+def proposal_reviewers(proposal: Proposal) -> dict[str, list[str]]:
+    """The drafter's optional reviewers by username: ``{"approve": [...], "consult": [...]}``."""
+    reviewers: dict[str, list[str]] = {"approve": [], "consult": []}
+    rows = ProposalReviewer.objects.filter(proposal=proposal).select_related("person__user")
+    for row in rows.order_by("kind", "position", "id"):
+        reviewers[row.kind].append(row.person.username)
+    return reviewers
 
 
 def proposal_history(proposal: Proposal) -> list[Decision]:
@@ -112,6 +128,21 @@ def post_review_get(*, user: Any, post_review_id: int) -> PostReview:
     person = person_for_user(user)
     item = (
         PostReview.objects.filter(pk=post_review_id, principal=person).first() if person else None
+    )
+    if item is None:
+        raise NotFound(_not_found())
+    return item
+
+
+def delegation_get(*, user: Any, delegation_id: int) -> Delegation:
+    """A delegation I gave or received (a deputy sees theirs); raises NotFound otherwise."""
+    person = person_for_user(user)
+    item = (
+        Delegation.objects.filter(Q(principal=person) | Q(deputy=person), pk=delegation_id)
+        .select_related("principal__user", "deputy__user")
+        .first()
+        if person
+        else None
     )
     if item is None:
         raise NotFound(_not_found())

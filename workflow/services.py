@@ -1,4 +1,6 @@
-"""Every write of the approval workflow: proposals, their rounds, task actions, 後閲, delegations.
+"""Every write of the approval workflow: proposals, their rounds, task actions, 後閲.
+
+Delegations (代決) are directory data: ``directory.services.delegation_create``/``_revoke``.
 
 Each service is keyword-only and atomic. Actions on a proposal lock its row first
 (``SELECT ... FOR UPDATE``) and then re-read the step, so that two approvals of one task, or a
@@ -22,13 +24,16 @@ from viewflow.workflow.status import PROCESS
 from audit import services as audit
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
 from directory.calendar import fiscal_year
-from directory.models import Delegation, OrgUnit, Person
+from directory.models import OrgUnit, Person
 from directory.selectors import (
     person_for_user,
     person_primary_post,
     principals_for_deputy,
     unit_at_level,
 )
+
+# Delegations are directory data; re-exported for callers not yet moved (see the tests).
+from directory.services import delegation_create, delegation_revoke  # noqa: F401
 from workflow import permissions, rules
 from workflow.flows import ProposalFlow
 from workflow.proposals_models import (
@@ -36,6 +41,7 @@ from workflow.proposals_models import (
     DocumentCounter,
     PostReview,
     Proposal,
+    ProposalReviewer,
     ProposalStep,
 )
 from workflow.routing import Route, RouteStep, build_route
@@ -54,17 +60,37 @@ TITLE_MAX_LENGTH = Proposal._meta.get_field("title").max_length
 
 @transaction.atomic
 def proposal_create(
-    *, actor: Any, title: str, body: str = "", category: str, amount: int | None = None
+    *,
+    actor: Any,
+    title: str,
+    body: str = "",
+    category: str,
+    amount: int | None = None,
+    extra_approvers: Sequence[Person] = (),
+    extra_consultees: Sequence[Person] = (),
 ) -> Proposal:
     """A draft proposal of the actor, with its route computed under today's rules (round 1).
 
+    ``extra_approvers`` / ``extra_consultees``: optional reviewers the drafter adds (extra 回議
+    steps, extra 合議 parties); kept with the proposal and on every round's route as optional
+    steps. A required approver named as an extra stays where the rules put them, once.
+
     Raises PermissionRefused for a user who is not a person of the directory with a post,
-    ValidationFailed for a bad title, category or amount, or when no route can be built.
+    ValidationFailed for a bad title, category or amount, a bad reviewer (the drafter, inactive,
+    without a post, in both lists), or when no route can be built.
     """
     drafter = _person(actor)
     title = _clean_title(title)
     unit = _drafting_unit(drafter)
-    route = build_route(drafter=drafter, category=category, amount=amount, on=timezone.localdate())
+    approvers, consultees = _clean_reviewers(extra_approvers, extra_consultees, drafter=drafter)
+    route = build_route(
+        drafter=drafter,
+        category=category,
+        amount=amount,
+        on=timezone.localdate(),
+        extra_approvers=approvers,
+        extra_consultees=consultees,
+    )
     proposal = Proposal(
         title=title,
         body=body or "",
@@ -75,9 +101,17 @@ def proposal_create(
     )
     _apply_route_meta(proposal, route)
     proposal.save()
+    _store_reviewers(proposal, approvers=approvers, consultees=consultees)
     _store_route(proposal, route.steps, round_=1)
     _history(proposal, actor=drafter, action=Action.CREATED, round_=1)
-    _audit("workflow.proposal_created", actor, proposal, title=title, category=category)
+    _audit(
+        "workflow.proposal_created",
+        actor,
+        proposal,
+        title=title,
+        category=category,
+        **_reviewer_details(approvers, consultees),
+    )
     return proposal
 
 
@@ -125,9 +159,12 @@ def proposal_update(
     category: str = _UNSET,
     amount: int | None = _UNSET,
     recipients: Sequence[str] = _UNSET,
+    extra_approvers: Sequence[Person] = _UNSET,
+    extra_consultees: Sequence[Person] = _UNSET,
 ) -> Proposal:
     """Change a draft or returned proposal (drafter only) and recompute its route preview;
-    ``recipients`` (usernames) only for a circulation, ``category``/``amount`` only for others.
+    ``recipients`` (usernames) only for a circulation, ``category``/``amount`` and the optional
+    reviewers (each list replaces the stored one of its kind) only for others.
 
     Raises PermissionRefused for anyone but the drafter, Conflict unless draft/returned,
     ValidationFailed like ``proposal_create``.
@@ -148,6 +185,9 @@ def proposal_update(
         raise ValidationFailed(_("A circulation has no category or amount."))
     if recipients is not _UNSET and not is_circulation:
         raise ValidationFailed(_("Only a circulation has recipients."))
+    reviewers_given = extra_approvers is not _UNSET or extra_consultees is not _UNSET
+    if reviewers_given and is_circulation:
+        raise ValidationFailed(_("A circulation has recipients, not optional reviewers."))
     if category is not _UNSET:
         changed["category"] = rules.category_get(code=category)
     if amount is not _UNSET:
@@ -156,11 +196,20 @@ def proposal_update(
         changed["recipient_ids"] = [p.pk for p in _recipients(recipients, drafter=person)]
     for field, value in changed.items():
         setattr(proposal, field, value)
+    if reviewers_given:
+        stored_approvers, stored_consultees = _stored_reviewers(proposal)
+        approvers, consultees = _clean_reviewers(
+            stored_approvers if extra_approvers is _UNSET else extra_approvers,
+            stored_consultees if extra_consultees is _UNSET else extra_consultees,
+            drafter=person,
+        )
+        _store_reviewers(proposal, approvers=approvers, consultees=consultees)
+        changed["reviewers"] = _reviewer_details(approvers, consultees)
     proposal.drafting_unit = _drafting_unit(person)
     steps = _compute_route(proposal, drafter=person)
     proposal.save(
         update_fields=[
-            *changed,
+            *(field for field in changed if field != "reviewers"),
             "drafting_unit",
             "ruleset",
             "explanations",
@@ -432,7 +481,7 @@ def task_approve_ahead(*, actor: Any, proposal: Proposal, comment: str = "") -> 
     return step
 
 
-# --- 後閲 and delegations ---------------------------------------------------------------------
+# --- 後閲 ---------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -454,43 +503,6 @@ def post_review_ack(*, actor: Any, post_review: PostReview) -> PostReview:
         details={"step": item.step_id},
     )
     return item
-
-
-@transaction.atomic
-def delegation_create(
-    *, actor: Any, deputy_username: str, start_at: datetime, end_at: datetime
-) -> Delegation:
-    """The actor names a deputy (代決) for a period. Raises PermissionRefused for a user who is
-    not a person, ValidationFailed for an unknown or inactive deputy, oneself, or a bad period.
-    """
-    # The Delegation model belongs to the directory app; this service moves to
-    # directory/services.py when its owner adds delegation writes there.
-    principal = _person(actor)
-    deputy = (
-        Person.objects.select_related("user")
-        .filter(user__username=deputy_username, is_active=True)
-        .first()
-    )
-    if deputy is None:
-        raise ValidationFailed(_("Unknown deputy: %(name)s") % {"name": deputy_username})
-    if deputy.pk == principal.pk:
-        raise ValidationFailed(_("You cannot be your own deputy."))
-    if end_at <= start_at:
-        raise ValidationFailed(_("The end must be after the start."))
-    delegation = Delegation.objects.create(
-        principal=principal, deputy=deputy, start_at=start_at, end_at=end_at
-    )
-    audit.record(
-        action="directory.delegation_created",
-        actor=actor,
-        target=delegation,
-        details={
-            "deputy": deputy.username,
-            "start_at": start_at.isoformat(),
-            "end_at": end_at.isoformat(),
-        },
-    )
-    return delegation
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -532,14 +544,99 @@ def _compute_route(proposal: Proposal, *, drafter: Person) -> Sequence[RouteStep
         return _circulation_steps(
             [people[pk] for pk in proposal.recipient_ids if pk in people], drafter=drafter
         )
+    approvers, consultees = _stored_reviewers(proposal)
     route = build_route(
         drafter=drafter,
         category=proposal.category.code,
         amount=proposal.amount,
         on=timezone.localdate(),
+        extra_approvers=approvers,
+        extra_consultees=consultees,
     )
     _apply_route_meta(proposal, route)
     return route.steps
+
+
+def reviewers_by_username(usernames: Sequence[str]) -> list[Person]:
+    """Active people of the directory by username, in the given order, each once.
+
+    Raises ValidationFailed naming every unknown or inactive username.
+    """
+    if isinstance(usernames, str):
+        usernames = [usernames]
+    wanted = list(dict.fromkeys(usernames))
+    found = {
+        p.username: p
+        for p in Person.objects.select_related("user").filter(
+            user__username__in=wanted, is_active=True
+        )
+    }
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        raise ValidationFailed(
+            _("Unknown or inactive reviewers: %(names)s") % {"names": ", ".join(missing)}
+        )
+    return [found[name] for name in wanted]
+
+
+def _clean_reviewers(
+    approvers: Sequence[Person], consultees: Sequence[Person], *, drafter: Person
+) -> tuple[list[Person], list[Person]]:
+    """The drafter's optional reviewers, each once; refuses the drafter, an inactive person
+    and someone named both as an approver and as a consultee."""
+    approvers = list({p.pk: p for p in approvers}.values())
+    consultees = list({p.pk: p for p in consultees}.values())
+    for person in (*approvers, *consultees):
+        if person.pk == drafter.pk:
+            raise ValidationFailed(_("The drafter cannot be added to their own route."))
+        if not person.is_active:
+            raise ValidationFailed(
+                _("%(name)s is not active and cannot be on a route.")
+                % {"name": person.display_name}
+            )
+    consultee_ids = {p.pk for p in consultees}
+    for person in approvers:
+        if person.pk in consultee_ids:
+            raise ValidationFailed(
+                _("%(name)s cannot be both an extra approver and an extra consultee.")
+                % {"name": person.display_name}
+            )
+    return approvers, consultees
+
+
+def _stored_reviewers(proposal: Proposal) -> tuple[list[Person], list[Person]]:
+    """The proposal's optional reviewers: (extra approvers, extra consultees), in order."""
+    if proposal.pk is None:
+        return [], []
+    rows = ProposalReviewer.objects.filter(proposal=proposal).select_related("person__user")
+    approvers = [r.person for r in rows if r.kind == ProposalReviewer.Kind.APPROVE]
+    consultees = [r.person for r in rows if r.kind == ProposalReviewer.Kind.CONSULT]
+    return approvers, consultees
+
+
+def _store_reviewers(
+    proposal: Proposal, *, approvers: Sequence[Person], consultees: Sequence[Person]
+) -> None:
+    ProposalReviewer.objects.filter(proposal=proposal).delete()
+    kinds = (
+        (ProposalReviewer.Kind.APPROVE, approvers),
+        (ProposalReviewer.Kind.CONSULT, consultees),
+    )
+    ProposalReviewer.objects.bulk_create(
+        ProposalReviewer(proposal=proposal, person=person, kind=kind, position=n)
+        for kind, people in kinds
+        for n, person in enumerate(people)
+    )
+
+
+def _reviewer_details(approvers: Sequence[Person], consultees: Sequence[Person]) -> dict:
+    """For the audit log: the optional reviewers by username (nothing when there are none)."""
+    if not approvers and not consultees:
+        return {}
+    return {
+        "extra_approvers": [p.username for p in approvers],
+        "extra_consultees": [p.username for p in consultees],
+    }
 
 
 def _recipients(usernames: Sequence[str], *, drafter: Person) -> list[Person]:

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.exceptions import KairanError, NotFound, ValidationFailed
+from directory import services as directory_services
 from directory.selectors import person_for_user, principals_for_deputy
 from workflow import permissions, screens_support, selectors, services
 from workflow.forms import (
@@ -418,7 +419,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             data = form.cleaned_data
             try:
-                services.delegation_create(
+                directory_services.delegation_create(
                     actor=request.user,
                     deputy_username=data["deputy"].strip(),
                     start_at=data["start"],

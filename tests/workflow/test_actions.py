@@ -19,6 +19,7 @@ from viewflow.workflow.models import Process, Task
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
 from audit.models import AuditEvent
 from audit.selectors import chain_verify
+from directory import services as directory_services
 from directory.models import Delegation
 from tests.workflow.conftest import make_ruleset
 from workflow import services
@@ -334,7 +335,7 @@ def test_a_cancelled_proposal_refuses_every_action(city):
 
 def delegate(city, principal: str, deputy: str, **kw) -> Delegation:
     now = timezone.now()
-    return services.delegation_create(
+    return directory_services.delegation_create(
         actor=user(city, principal),
         deputy_username=deputy,
         start_at=kw.get("start_at", now - timedelta(hours=1)),
@@ -407,7 +408,7 @@ def test_delegation_input_is_checked(city):
         ("shimin_hosa", now, now),
     ):
         with pytest.raises(ValidationFailed):
-            services.delegation_create(
+            directory_services.delegation_create(
                 actor=actor, deputy_username=deputy, start_at=start, end_at=end
             )
     assert not Delegation.objects.exists()

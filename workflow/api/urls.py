@@ -41,6 +41,7 @@ urlpatterns = [
     path("tasks/<int:task_id>/send-back/", views.TaskSendBackApi.as_view(), name="task-send-back"),
     path("tasks/<int:task_id>/reject/", views.TaskRejectApi.as_view(), name="task-reject"),
     path("delegations/", views.DelegationCreateApi.as_view(), name="delegation-create"),
+    path("delegations/<int:delegation_id>/", views.DelegationApi.as_view(), name="delegation"),
     path("post-reviews/", views.PostReviewListApi.as_view(), name="post-reviews"),
     path(
         "post-reviews/<int:post_review_id>/ack/",

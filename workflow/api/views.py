@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from directory import services as directory_services
 from workflow import selectors, services
 from workflow.proposals_models import Decision, PostReview, Proposal, ProposalStep
 from workflow.rendering.decision_pdf import render_decision_pdf
@@ -40,6 +41,7 @@ class RouteStepOutput(serializers.Serializer):
     state = serializers.CharField()
     reason = serializers.CharField()
     is_optional = serializers.BooleanField()
+    optional = serializers.BooleanField()
     acted_by = serializers.CharField(allow_null=True)
     acting_for = serializers.CharField(allow_null=True)
     acted_at = serializers.DateTimeField(allow_null=True)
@@ -56,6 +58,14 @@ class HistoryOutput(serializers.Serializer):
     comment = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="ProposalReviewers")
+class ReviewersField(serializers.Serializer):
+    """The drafter's optional reviewers by username: extra 回議 and extra 合議."""
+
+    approve = serializers.ListField(child=serializers.CharField(max_length=150), required=False)
+    consult = serializers.ListField(child=serializers.CharField(max_length=150), required=False)
+
+
 @extend_schema_serializer(component_name="Proposal")
 class ProposalOutput(serializers.Serializer):
     id = serializers.IntegerField()
@@ -70,6 +80,7 @@ class ProposalOutput(serializers.Serializer):
     round = serializers.IntegerField()
     ruleset_version = serializers.IntegerField(allow_null=True)
     route = RouteStepOutput(many=True)
+    reviewers = ReviewersField()
     explanations = serializers.ListField(child=serializers.CharField())
     document_number = serializers.CharField(allow_null=True)
     fiscal_year = serializers.IntegerField(allow_null=True)
@@ -89,6 +100,8 @@ def _step_data(step: ProposalStep) -> dict[str, Any]:
         "state": step.state,
         "reason": step.reason,
         "is_optional": step.is_optional,
+        # Added by the drafter (an extra 回議 or 合議), not required by the rules.
+        "optional": step.is_optional,
         "acted_by": _username(step.acted_by),
         "acting_for": _username(step.acting_for),
         "acted_at": step.acted_at,
@@ -121,6 +134,7 @@ def proposal_data(proposal: Proposal) -> dict[str, Any]:
         "round": proposal.round,
         "ruleset_version": proposal.ruleset.version if proposal.ruleset_id else None,
         "route": [_step_data(step) for step in selectors.proposal_route(proposal)],
+        "reviewers": selectors.proposal_reviewers(proposal),
         "explanations": list(proposal.explanations),
         "document_number": proposal.document_number or None,
         "fiscal_year": proposal.fiscal_year,
@@ -153,12 +167,15 @@ class ProposalCreateApi(APIView):
         body = serializers.CharField(required=False, allow_blank=True, default="")
         category = serializers.CharField(max_length=30)
         amount = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+        reviewers = ReviewersField(required=False)
 
     @extend_schema(request=Input, responses={201: ProposalOutput})
     def post(self, request: Request) -> Response:
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
-        proposal = services.proposal_create(actor=request.user, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        data.update(_reviewer_args(data.pop("reviewers", None)))
+        proposal = services.proposal_create(actor=request.user, **data)
         proposal = selectors.proposal_get(user=request.user, proposal_id=proposal.pk)
         return Response(proposal_data(proposal), status=status.HTTP_201_CREATED)
 
@@ -184,11 +201,48 @@ class CirculationCreateApi(APIView):
         return Response(proposal_data(proposal), status=status.HTTP_201_CREATED)
 
 
+def _reviewer_args(reviewers: dict | None) -> dict[str, Any]:
+    """``{"approve": [...], "consult": [...]}`` → the services' ``extra_*`` people; a kind left
+    out is not passed (an update keeps it). Unknown or inactive usernames → 400 naming them."""
+    if reviewers is None:
+        return {}
+    args: dict[str, Any] = {}
+    for key, arg in (("approve", "extra_approvers"), ("consult", "extra_consultees")):
+        if key in reviewers:
+            args[arg] = services.reviewers_by_username(reviewers[key])
+    return args
+
+
 class ProposalDetailApi(APIView):
-    """GET: a proposal I may see, with its route and its history (404 otherwise)."""
+    """GET: a proposal I may see, with its route and its history (404 otherwise).
+    PATCH: change my draft or returned proposal (its route preview is recomputed)."""
+
+    @extend_schema_serializer(component_name="ProposalUpdateInput")
+    class Input(serializers.Serializer):
+        title = serializers.CharField(max_length=200, required=False)
+        body = serializers.CharField(required=False, allow_blank=True)
+        category = serializers.CharField(max_length=30, required=False)
+        amount = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+        recipients = serializers.ListField(
+            child=serializers.CharField(max_length=150),
+            min_length=1,
+            max_length=100,
+            required=False,
+        )
+        reviewers = ReviewersField(required=False)
 
     @extend_schema(responses={200: ProposalOutput})
     def get(self, request: Request, proposal_id: int) -> Response:
+        return _reloaded(request, proposal_id)
+
+    @extend_schema(request=Input, responses={200: ProposalOutput})
+    def patch(self, request: Request, proposal_id: int) -> Response:
+        serializer = self.Input(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.update(_reviewer_args(data.pop("reviewers", None)))
+        proposal = selectors.proposal_get(user=request.user, proposal_id=proposal_id)
+        services.proposal_update(actor=request.user, proposal=proposal, **data)
         return _reloaded(request, proposal_id)
 
 
@@ -362,7 +416,7 @@ class DelegationCreateApi(APIView):
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        delegation = services.delegation_create(
+        delegation = directory_services.delegation_create(
             actor=request.user,
             deputy_username=data["deputy"],
             start_at=data["start"],
@@ -376,6 +430,17 @@ class DelegationCreateApi(APIView):
             "end": delegation.end_at,
         }
         return Response(self.Output(out).data, status=status.HTTP_201_CREATED)
+
+
+class DelegationApi(APIView):
+    """DELETE: the principal revokes their delegation (204); 403 for the deputy, 404 for anyone
+    else, 409 when already revoked."""
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request, delegation_id: int) -> Response:
+        delegation = selectors.delegation_get(user=request.user, delegation_id=delegation_id)
+        directory_services.delegation_revoke(actor=request.user, delegation=delegation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_serializer(component_name="PostReview")
