@@ -54,3 +54,29 @@ def _isolated_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# Data that migrations load (not schema). Django's flush after each transactional test empties
+# every table, so a transactional test that runs after another one would otherwise find no rank
+# table and no authority rules, and pass or fail by test order.
+_MIGRATION_DATA_LOADERS = (
+    ("directory.migrations.0002_default_ranks", "add_default_ranks"),
+    ("workflow.migrations.0002_default_authority_rules", "load_defaults"),
+)
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_in_transactional_tests(request):
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not transactional:
+        return
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    request.getfixturevalue("transactional_db")
+    for module_name, loader in _MIGRATION_DATA_LOADERS:
+        getattr(importlib.import_module(module_name), loader)(django_apps, None)
