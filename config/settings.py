@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "viewflow",
     "viewflow.workflow",
     "django_tasks",
+    "django_tasks_db",
     # Kairan apps, in dependency order (see docs/architecture.md)
     "audit",
     "directory",
@@ -153,8 +154,13 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Background work ------------------------------------------------------------------------
+# Embedded (one process, `make run`): tasks run in the request that enqueues them. "external":
+# tasks go to a database queue that `python manage.py db_worker` processes (production).
 TASK_WORKERS = _env("TASK_WORKERS", "embedded")
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+if TASK_WORKERS == "external":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 # --- Authentication -------------------------------------------------------------------------
 LDAP = {
