@@ -163,3 +163,25 @@ def test_a_confidential_document_hit_reaches_its_unit_and_auditors_only(org, aud
         assert (hit["kind"], hit["id"], hit["title"]) == ("document", document.pk, "人事評価記録")
         assert hit["url"] == f"/records/documents/{document.pk}/"
         assert "<mark>人事評価</mark>" in hit["snippet"]
+
+
+def test_search_reindex_rebuilds_from_the_objects(org, auditor, proposals):
+    from django.core.management import call_command
+
+    from documents.search import index_delete
+
+    for proposal in proposals:
+        index_delete(kind="proposal", object_id=proposal.pk)
+    index_upsert(
+        kind="proposal",
+        object_id=999_999,
+        title="消えた起案の補正予算",
+        text="",
+        owner_unit_id=None,
+        classification="internal",
+    )
+    call_command("search_reindex", "proposal", stdout=io.StringIO())
+    body = client_for(auditor).get(URL, {"q": "補正予算"}).json()
+    assert {(r["kind"], r["id"]) for r in body["results"]} == {
+        ("proposal", p.pk) for p in proposals
+    }
