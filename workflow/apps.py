@@ -5,6 +5,7 @@ class WorkflowConfig(AppConfig):
     name = "workflow"
 
     def ready(self) -> None:
-        from workflow import notifications
+        from workflow import disposal, notifications
 
         notifications.connect()
+        disposal.connect()

@@ -201,3 +201,6 @@ from workflow.proposals_models import *  # noqa: E402, F403
 
 # isort: split
 from workflow.dx.models import ActionPlan, DXDecision, DXSettings  # noqa: E402, F401
+
+# isort: split
+from workflow.disposal_models import DisposalProposalBinder  # noqa: E402, F401

@@ -2,12 +2,14 @@
 
 from django.urls import path
 
+from workflow import disposal_api
 from workflow.api import views
 
 app_name = "workflow_api"
 
 urlpatterns = [
     path("proposals/", views.ProposalCreateApi.as_view(), name="proposal-create"),
+    path("disposals/", disposal_api.DisposalCreateApi.as_view(), name="disposal-create"),
     path("circulations/", views.CirculationCreateApi.as_view(), name="circulation-create"),
     path("proposals/<int:proposal_id>/", views.ProposalDetailApi.as_view(), name="proposal"),
     path("proposals/<int:proposal_id>/pdf/", views.ProposalPdfApi.as_view(), name="proposal-pdf"),
