@@ -31,9 +31,6 @@ from directory.selectors import (
     principals_for_deputy,
     unit_at_level,
 )
-
-# Delegations are directory data; re-exported for callers not yet moved (see the tests).
-from directory.services import delegation_create, delegation_revoke  # noqa: F401
 from workflow import permissions, rules
 from workflow.flows import ProposalFlow
 from workflow.proposals_models import (

@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from directory import services as directory_services
 from directory.models import Notification, OrgUnit
 from directory.notifications import notification_create
 from tests.workflow.conftest import make_ruleset
@@ -206,7 +207,7 @@ def test_a_rejection_notifies_the_drafter(city, on_commit, events):
 
 def test_a_deputy_gets_the_principals_task_notification(city, on_commit):
     now = timezone.now()
-    services.delegation_create(
+    directory_services.delegation_create(
         actor=user(city, KACHO),
         deputy_username="shimin_hosa",
         start_at=now - timedelta(hours=1),
@@ -506,7 +507,7 @@ def test_a_circulation_notifies_each_recipient_and_the_drafter_once_all_have_see
     city, on_commit, events
 ):
     now = timezone.now()
-    services.delegation_create(
+    directory_services.delegation_create(
         actor=user(city, KACHO),
         deputy_username="shimin_hosa",
         start_at=now - timedelta(hours=1),

@@ -19,6 +19,7 @@ from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from directory import services as directory_services
 from directory.calendar import wareki
 from directory.models import Delegation
 from workflow import services
@@ -68,7 +69,7 @@ def pending_step(proposal: Proposal) -> ProposalStep:
 
 def delegate(city, principal: str, deputy: str) -> Delegation:
     now = timezone.now()
-    return services.delegation_create(
+    return directory_services.delegation_create(
         actor=_user(city, principal),
         deputy_username=deputy,
         start_at=now - timedelta(hours=1),
