@@ -112,7 +112,10 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 if database_url := _env("DATABASE_URL"):
-    DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=60)}
+    # No persistent connections: under ASGI each request's sync work may run on a new thread,
+    # and persistent connections then pile up until PostgreSQL refuses more (measured by
+    # bench/bench_approvals_http.py: 88 open, "too many clients"). Use a pooler to reuse them.
+    DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"].setdefault("OPTIONS", {})
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

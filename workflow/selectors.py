@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
+from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from audit.exceptions import Conflict, NotFound
@@ -92,8 +93,15 @@ def task_list_for_user(*, user: Any) -> list[tuple[ProposalStep, Any]]:
     principals = {p.pk: p for p in principals_for_deputy(person)}
     owners = [person.user_id, *(p.user_id for p in principals.values())]
     # The inbox is viewflow's assigned tasks, found through the (owner, status, created) index.
+    # Asked first and on their own: joined to the steps, PostgreSQL misjudges how few rows match
+    # and walks viewflow_task's primary key instead (150 ms at 1M rows vs 0.3 ms; bench_inbox).
+    task_ids = list(
+        Task.objects.filter(owner_id__in=owners, status=STATUS.ASSIGNED).values_list(
+            "id", flat=True
+        )
+    )
     steps = (
-        ProposalStep.objects.filter(task__owner_id__in=owners, task__status=STATUS.ASSIGNED)
+        ProposalStep.objects.filter(task_id__in=task_ids, task__status=STATUS.ASSIGNED)
         # A drafter never acts on their own proposal, not even as a deputy.
         .exclude(proposal__drafter=person)
         .select_related("proposal", "approver__user")
