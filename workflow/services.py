@@ -12,6 +12,7 @@ concurrent decisions cannot deadlock. See ``docs/workflow-engine.md``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,8 @@ from directory.selectors import (
     principals_for_deputy,
     unit_at_level,
 )
+from documents.search import index_upsert
+from documents.search.kinds import proposal_entry
 from workflow import permissions, rules
 from workflow.flows import ProposalFlow
 from workflow.proposals_models import (
@@ -53,6 +56,13 @@ TITLE_MAX_LENGTH = Proposal._meta.get_field("title").max_length
 
 
 # --- proposals --------------------------------------------------------------------------------
+
+
+def _index(proposal: Proposal) -> None:
+    # Search (documents.search) keeps title and body; same transaction, so a rollback leaves
+    # no entry for a proposal that does not exist.
+    entry = proposal_entry(proposal)
+    index_upsert(**{f.name: getattr(entry, f.name) for f in fields(entry)})
 
 
 @transaction.atomic
@@ -109,6 +119,7 @@ def proposal_create(
         category=category,
         **_reviewer_details(approvers, consultees),
     )
+    _index(proposal)
     return proposal
 
 
@@ -143,6 +154,7 @@ def circulation_create(
         title=title,
         recipients=[p.username for p in people],
     )
+    _index(proposal)
     return proposal
 
 
@@ -216,6 +228,7 @@ def proposal_update(
     _store_route(proposal, steps, round_=proposal.round + 1)
     _history(proposal, actor=person, action=Action.UPDATED, round_=proposal.round + 1)
     _audit("workflow.proposal_updated", actor, proposal, fields=sorted(changed))
+    _index(proposal)
     return proposal
 
 
