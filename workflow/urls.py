@@ -38,5 +38,10 @@ urlpatterns = [
     ),
     path("post-reviews/<int:post_review_id>/ack/", views.post_review_ack, name="post-review-ack"),
     path("delegations/", views.delegations, name="delegations"),
+    path(
+        "delegations/<int:delegation_id>/revoke/",
+        views.delegation_revoke,
+        name="delegation-revoke",
+    ),
     path("dx/", include("workflow.dx.urls")),
 ]

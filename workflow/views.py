@@ -410,9 +410,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
     person = person_for_user(request.user)
     if person is None:
         raise Http404
-    start = timezone.now().replace(second=0, microsecond=0)
-    initial = {"start": start, "end": start + timedelta(days=1)}
-    form = DelegationForm(request.POST or None, initial=initial)
+    form = DelegationForm(request.POST or None, initial=_delegation_initial())
     status = 200
     if request.method == "POST":
         status = 400
@@ -431,6 +429,46 @@ def delegations(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("The delegation was saved."))
                 return redirect("workflow:delegations")
+    return _delegations_page(request, person, form, status=status)
+
+
+@require_POST
+@login_required
+def delegation_revoke(request: HttpRequest, delegation_id: int) -> HttpResponse:
+    """The principal revokes a delegation (as ``DELETE delegations/{id}/``): 404 unless I gave
+    or received it, 403 for the deputy, 409 when already revoked (shown on the page)."""
+    try:
+        delegation = selectors.delegation_get(user=request.user, delegation_id=delegation_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    try:
+        directory_services.delegation_revoke(actor=request.user, delegation=delegation)
+    except KairanError as exc:
+        person = person_for_user(request.user)
+        form = DelegationForm(initial=_delegation_initial())
+        refusal = {"message": exc.message, "status": exc.status_code}
+        return _delegations_page(request, person, form, status=exc.status_code, refusal=refusal)
+    messages.success(
+        request,
+        _("The delegation to %(name)s was revoked.") % {"name": delegation.deputy.display_name},
+    )
+    return redirect("workflow:delegations")
+
+
+def _delegation_initial() -> dict[str, Any]:
+    """A new delegation starts now (to the minute) for one day."""
+    start = timezone.now().replace(second=0, microsecond=0)
+    return {"start": start, "end": start + timedelta(days=1)}
+
+
+def _delegations_page(
+    request: HttpRequest,
+    person: Any,
+    form: DelegationForm,
+    *,
+    status: int,
+    refusal: dict[str, Any] | None = None,
+) -> HttpResponse:
     given, received = screens_support.delegations_of(person)
     context = {
         "form": form,
@@ -438,5 +476,6 @@ def delegations(request: HttpRequest) -> HttpResponse:
         "received": received,
         "colleagues": screens_support.colleagues_in_department(person),
         "now": timezone.now(),
+        "refusal": refusal,
     }
     return render(request, "workflow/delegations.html", context, status=status)
