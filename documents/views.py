@@ -230,8 +230,25 @@ class DisposalDueView(LoginRequiredMixin, View):
         binders = selectors.binders_due_for_disposal(None, on, include_held=True)
         if not can_view_audit_log(request.user):
             binders = binders.filter(unit_id__in=permissions.member_unit_ids(request.user))
-        context = {"binders": binders, "on": on}
+        binders = list(binders)
+        context = {"binders": binders, "on": on, "proposable": _proposable(request.user, binders)}
         return render(request, "documents/disposal_due.html", context)
+
+
+def _proposable(user: Any, binders: list[Binder]) -> set[int]:
+    """Binders the user may tick for a disposal proposal (the approval app's 廃棄を起案): their
+    own 課's, due as of today, not under legal hold. The approval app checks again (and refuses
+    binders already on a proposal)."""
+    try:
+        division = services.division_of(user)
+    except KairanError:
+        return set()
+    today = timezone.localdate()
+    return {
+        b.pk
+        for b in binders
+        if b.unit_id == division.pk and not b.is_legal_hold and b.disposal_on < today
+    }
 
 
 class RegisterView(LoginRequiredMixin, View):

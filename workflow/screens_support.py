@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from directory.models import Assignment, Delegation, OrgUnit, Person
 from directory.selectors import person_primary_post, unit_at_level
 from workflow import selectors
+from workflow.disposal_models import DisposalProposalBinder
 from workflow.proposals_models import PostReview, Proposal, ProposalStep
 
 
@@ -77,3 +78,15 @@ def colleagues_in_department(person: Person) -> list[Assignment]:
             seen.add(assignment.person_id)
             result.append(assignment)
     return result
+
+
+def binders_on_open_disposals(binder_ids: list[int]) -> set[int]:
+    """Which of these binders are on a disposal proposal still open (draft, in review,
+    returned) or approved and not carried out yet: ``disposal_propose`` refuses them (409)."""
+    open_statuses = (Proposal.Status.DRAFT, Proposal.Status.IN_REVIEW, Proposal.Status.RETURNED)
+    links = DisposalProposalBinder.objects.filter(binder_id__in=binder_ids)
+    pending = links.filter(proposal__status__in=open_statuses) | links.filter(
+        proposal__status=Proposal.Status.APPROVED,
+        outcome=DisposalProposalBinder.Outcome.PROPOSED,
+    )
+    return set(pending.values_list("binder_id", flat=True))

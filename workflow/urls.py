@@ -43,5 +43,6 @@ urlpatterns = [
         views.delegation_revoke,
         name="delegation-revoke",
     ),
+    path("disposals/propose/", views.disposal_propose, name="disposal-propose"),
     path("dx/", include("workflow.dx.urls")),
 ]

@@ -25,10 +25,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.exceptions import KairanError, NotFound, ValidationFailed
 from directory import services as directory_services
 from directory.selectors import person_for_user, principals_for_deputy
-from workflow import permissions, screens_support, selectors, services
+from documents import selectors as documents_selectors
+from documents import services as documents_services
+from workflow import disposal, permissions, screens_support, selectors, services
 from workflow.forms import (
     CirculationForm,
     DelegationForm,
+    DisposalProposeForm,
     ProposalForm,
     RoutePreviewForm,
     TaskActionForm,
@@ -331,6 +334,10 @@ def _detail_context(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
         "letter_url": _api_url("workflow_api:proposal-issue-letter", proposal)
         if proposal.status == Status.APPROVED
         else None,
+        # A 廃棄 proposal lists its binders and what became of each once decided.
+        "disposal_binders": disposal.disposal_binders(proposal)
+        if proposal.category.code == disposal.CATEGORY
+        else [],
     }
 
 
@@ -479,3 +486,69 @@ def _delegations_page(
         "refusal": refusal,
     }
     return render(request, "workflow/delegations.html", context, status=status)
+
+
+# --- disposal (廃棄) proposals -----------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def disposal_propose(request: HttpRequest) -> HttpResponse:
+    """廃棄を起案: the binders of my 課 past their disposal date, to tick; posting (also from the
+    records' disposal-due list) creates and submits the disposal proposal, then its page.
+
+    Refusals of ``workflow.disposal.disposal_propose`` are shown here at their status: 400 (none
+    chosen, not due, legal hold), 403 (another 課's binder), 409 (already on a proposal); a
+    binder I may not see is 404.
+    """
+    form = DisposalProposeForm(request.POST or None)
+    refusal = None
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                proposal = disposal.disposal_propose(
+                    actor=request.user, binders=form.cleaned_data["binders"]
+                )
+            except NotFound as exc:
+                raise Http404 from exc
+            except KairanError as exc:
+                refusal = {"message": exc.message, "status": exc.status_code}
+            else:
+                messages.success(
+                    request, _("The disposal proposal was drafted and submitted for approval.")
+                )
+                return redirect("workflow:proposal", proposal_id=proposal.pk)
+        else:
+            refusal = {"message": " ".join(form.errors.get("binders", [])), "status": 400}
+    return _disposal_page(request, form, refusal)
+
+
+def _disposal_page(
+    request: HttpRequest, form: DisposalProposeForm, refusal: dict[str, Any] | None
+) -> HttpResponse:
+    """The due binders of my 課 (as of today, as the service decides), each selectable or with
+    the reason it is not: under legal hold, or already on a disposal proposal."""
+    try:
+        unit = documents_services.division_of(request.user)
+    except KairanError as exc:
+        refusal = refusal or {"message": exc.message, "status": exc.status_code}
+        context = {"rows": [], "unit": None, "refusal": refusal, "selected": set()}
+        return render(request, "workflow/disposal_propose.html", context, status=exc.status_code)
+    visible = documents_selectors.binder_list_visible(user=request.user).values("pk")
+    binders = list(
+        documents_selectors.binders_due_for_disposal(
+            unit, timezone.localdate(), include_held=True
+        ).filter(pk__in=visible)
+    )
+    pending = screens_support.binders_on_open_disposals([b.pk for b in binders])
+    rows = [
+        {
+            "binder": b,
+            "blocked": "hold" if b.is_legal_hold else "pending" if b.pk in pending else "",
+        }
+        for b in binders
+    ]
+    selected = set(form.cleaned_data["binders"]) if form.is_bound and form.is_valid() else set()
+    context = {"rows": rows, "unit": unit, "refusal": refusal, "selected": selected}
+    status = refusal["status"] if refusal else 200
+    return render(request, "workflow/disposal_propose.html", context, status=status)
