@@ -9,6 +9,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from audit.exceptions import ValidationFailed
+from workflow import services
 from workflow.models import Category
 from workflow.proposals_models import Proposal
 
@@ -25,8 +27,33 @@ class YenField(forms.IntegerField):
         return super().to_python(value)
 
 
+def split_usernames(value: str) -> list[str]:
+    """User names typed in one field, separated by commas (also 、，) or spaces; each once."""
+    names = re.split(r"[\s,、，]+", unicodedata.normalize("NFKC", value or ""))
+    return list(dict.fromkeys(name for name in names if name))
+
+
+class PeopleField(forms.MultipleChoiceField):
+    """User names ticked from a list. The list is only what the page offers: any name is
+    accepted here and resolved (or refused, by name) in the form's clean."""
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
+def _people(usernames: list[str]) -> list:
+    """Active people by user name; unknown or inactive ones are a field error naming them."""
+    if not usernames:
+        return []
+    try:
+        return services.reviewers_by_username(usernames)
+    except ValidationFailed as exc:
+        raise ValidationError(exc.message, code="unknown") from None
+
+
 class RoutePreviewForm(forms.Form):
-    """What the route depends on: the category and the amount."""
+    """What the route depends on: the category, the amount and the drafter's optional
+    reviewers (extra 回議 approvers, extra 合議 parties)."""
 
     category = forms.ModelChoiceField(
         label=_("Category"),
@@ -41,6 +68,38 @@ class RoutePreviewForm(forms.Form):
         error_messages={"invalid": _("Enter the amount as a whole number of yen.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
+    extra_approvers = forms.CharField(
+        label=_("Additional approvers (回議)"),
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "User names, separated by commas or spaces. They approve after the steps the "
+            "authority rules require, which always stay on the route."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+    extra_consultees = PeopleField(
+        label=_("Additional consultations (合議)"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, consult_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["extra_consultees"].choices = list(consult_choices)
+
+    def clean_extra_approvers(self) -> list:
+        return _people(split_usernames(self.cleaned_data["extra_approvers"]))
+
+    def clean_extra_consultees(self) -> list:
+        return _people(list(dict.fromkeys(self.cleaned_data["extra_consultees"])))
+
+    def reviewers(self) -> dict:
+        """The optional reviewers as the services take them (people, in order)."""
+        return {
+            "extra_approvers": self.cleaned_data["extra_approvers"],
+            "extra_consultees": self.cleaned_data["extra_consultees"],
+        }
 
 
 class ProposalForm(RoutePreviewForm):
@@ -53,7 +112,7 @@ class ProposalForm(RoutePreviewForm):
         label=_("Body"), required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
 
-    field_order = ("title", "category", "amount", "body")
+    field_order = ("title", "category", "amount", "body", "extra_approvers", "extra_consultees")
 
     def service_data(self) -> dict:
         data = self.cleaned_data
@@ -62,6 +121,7 @@ class ProposalForm(RoutePreviewForm):
             "body": data["body"],
             "category": data["category"].code,
             "amount": data["amount"],
+            **self.reviewers(),
         }
 
 
@@ -98,8 +158,7 @@ class CirculationForm(forms.Form):
 
     def recipients(self) -> list[str]:
         """The chosen user names, picked first, without repeats."""
-        typed = re.split(r"[\s,、，]+", unicodedata.normalize("NFKC", self.cleaned_data["others"]))
-        names = [*self.cleaned_data["picked"], *typed]
+        names = [*self.cleaned_data["picked"], *split_usernames(self.cleaned_data["others"])]
         return list(dict.fromkeys(name for name in names if name))
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from directory.models import Assignment, Delegation, OrgUnit, Person
+from directory.models import HEAD_MIN_RANK, Assignment, Delegation, OrgUnit, Person
 from directory.selectors import person_primary_post, unit_at_level
 from workflow import selectors
 from workflow.disposal_models import DisposalProposalBinder
@@ -90,3 +90,31 @@ def binders_on_open_disposals(binder_ids: list[int]) -> set[int]:
         outcome=DisposalProposalBinder.Outcome.PROPOSED,
     )
     return set(pending.values_list("binder_id", flat=True))
+
+
+def division_heads(*, exclude: Person | None = None) -> list[Assignment]:
+    """The head of each active 課 (its highest-ranked active member at or above 係長), in chart
+    order: the parties a drafter may add for 合議. One query, however many 課."""
+    posts = (
+        Assignment.objects.filter(
+            unit__level=OrgUnit.Level.DIVISION,
+            unit__is_active=True,
+            person__is_active=True,
+            position__rank__gte=HEAD_MIN_RANK,
+        )
+        .select_related("person__user", "unit__parent", "position")
+        .order_by(
+            "unit__parent__sort_order",
+            "unit__parent_id",
+            "unit__sort_order",
+            "unit_id",
+            # as directory.selectors.unit_head: highest rank, primary post, then id
+            "-position__rank",
+            "-is_primary",
+            "person_id",
+        )
+    )
+    heads: dict[int, Assignment] = {}
+    for post in posts:
+        heads.setdefault(post.unit_id, post)
+    return [post for post in heads.values() if exclude is None or post.person_id != exclude.pk]

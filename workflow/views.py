@@ -9,7 +9,7 @@ Successful POSTs redirect (post/redirect/get).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -116,7 +116,7 @@ def post_review_ack(request: HttpRequest, post_review_id: int) -> HttpResponse:
 @login_required
 def proposal_create(request: HttpRequest) -> HttpResponse:
     """The new proposal form; saving makes a draft (then the detail page)."""
-    form = ProposalForm(request.POST or None)
+    form = ProposalForm(request.POST or None, consult_choices=_consult_choices(request))
     if request.method == "POST" and form.is_valid():
         try:
             proposal = services.proposal_create(actor=request.user, **form.service_data())
@@ -180,13 +180,17 @@ def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
         raise Http404
     if proposal.kind == CIRCULATION:
         return _circulation_page(request, proposal)
+    reviewers = selectors.proposal_reviewers(proposal)
     initial = {
         "title": proposal.title,
         "body": proposal.body,
-        "category": proposal.category,
+        "category": proposal.category.code,
         "amount": proposal.amount,
+        "extra_approvers": " ".join(reviewers["approve"]),
+        "extra_consultees": reviewers["consult"],
     }
-    form = ProposalForm(request.POST or None, initial=initial)
+    choices = _consult_choices(request, keep=reviewers["consult"])
+    form = ProposalForm(request.POST or None, initial=initial, consult_choices=choices)
     if request.method == "POST" and form.is_valid():
         try:
             services.proposal_update(actor=request.user, proposal=proposal, **form.service_data())
@@ -202,8 +206,35 @@ def _form_page(
     request: HttpRequest, form: ProposalForm, *, proposal: Proposal | None = None, status: int
 ) -> HttpResponse:
     preview = _preview_context(request, RoutePreviewForm(form.data or form.initial or None))
-    context = {"form": form, "proposal": proposal, **preview}
+    person = person_for_user(request.user)
+    context = {
+        "form": form,
+        "proposal": proposal,
+        "colleagues": screens_support.colleagues_in_department(person) if person else [],
+        "reviewers_open": bool(
+            form["extra_approvers"].value()
+            or form["extra_consultees"].value()
+            or form.errors.get("extra_approvers")
+            or form.errors.get("extra_consultees")
+        ),
+        **preview,
+    }
     return render(request, "workflow/proposal_form.html", context, status=status)
+
+
+def _consult_choices(request: HttpRequest, keep: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """The 課 heads a drafter may add for 合議, as (user name, "課（課長 氏名）"); ``keep``: user
+    names already chosen that are not (or no longer) a 課 head, so that saving keeps them."""
+    person = person_for_user(request.user)
+    choices = [
+        (
+            post.person.username,
+            f"{post.unit.name}（{post.position.title} {post.person.display_name}）",
+        )
+        for post in screens_support.division_heads(exclude=person)
+    ]
+    offered = {username for username, _label in choices}
+    return [*choices, *((name, name) for name in keep if name not in offered)]
 
 
 @require_POST
@@ -231,6 +262,7 @@ def _preview_context(request: HttpRequest, form: RoutePreviewForm) -> dict[str, 
             category=form.cleaned_data["category"].code,
             amount=form.cleaned_data["amount"],
             on=timezone.localdate(),
+            **form.reviewers(),
         )
     except ValidationFailed as exc:
         return {"route": None, "preview_errors": [exc.message]}
