@@ -27,7 +27,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run -v 0
-	$(VENV)/bin/mypy directory/services.py directory/selectors.py audit/services.py audit/selectors.py audit/permissions.py
+	$(VENV)/bin/mypy directory/services.py directory/sync.py directory/selectors.py audit/services.py audit/selectors.py audit/permissions.py
 
 test: $(STAMP) messages lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
