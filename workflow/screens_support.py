@@ -1,45 +1,13 @@
-"""Reads the HTML screens need that the engine's selectors do not offer yet (pure reads).
-
-Candidates to move: ``proposals_drafted_by``, ``post_review_states`` and ``usernames_of`` to
-``workflow/selectors.py``; ``delegations_of`` and ``colleagues_in_department`` to
-``directory/selectors.py``.
+"""Org-chart reads of the HTML screens that ``directory.selectors`` does not offer yet (pure
+reads): candidates to move there. The workflow's own reads are in ``workflow/selectors.py``.
 """
 
 from __future__ import annotations
-
-from datetime import datetime
-from typing import Any
 
 from django.db.models import QuerySet
 
 from directory.models import HEAD_MIN_RANK, Assignment, Delegation, OrgUnit, Person
 from directory.selectors import person_primary_post, unit_at_level
-from workflow import selectors
-from workflow.disposal_models import DisposalProposalBinder
-from workflow.proposals_models import PostReview, Proposal, ProposalStep
-
-
-def proposals_drafted_by(*, user: Any, person: Person) -> QuerySet[Proposal]:
-    """The proposals ``person`` drafted, as visible to ``user`` (newest first)."""
-    return (
-        selectors.proposal_list_visible(user=user)
-        .filter(drafter=person)
-        .order_by("-updated_at", "-id")
-    )
-
-
-def post_review_states(steps: list[ProposalStep]) -> dict[int, datetime | None]:
-    """Step id → when its 後閲 item was acknowledged (None: not yet), for steps that have one."""
-    items = PostReview.objects.filter(step__in=[s.pk for s in steps]).values_list(
-        "step_id", "acknowledged_at"
-    )
-    return dict(items)
-
-
-def usernames_of(person_ids: list[int]) -> list[str]:
-    """User names of people by id, in the given order (a circulation's recipients)."""
-    names = dict(Person.objects.filter(pk__in=person_ids).values_list("pk", "user__username"))
-    return [names[pk] for pk in person_ids if pk in names]
 
 
 def delegations_of(person: Person) -> tuple[QuerySet[Delegation], QuerySet[Delegation]]:
@@ -78,18 +46,6 @@ def colleagues_in_department(person: Person) -> list[Assignment]:
             seen.add(assignment.person_id)
             result.append(assignment)
     return result
-
-
-def binders_on_open_disposals(binder_ids: list[int]) -> set[int]:
-    """Which of these binders are on a disposal proposal still open (draft, in review,
-    returned) or approved and not carried out yet: ``disposal_propose`` refuses them (409)."""
-    open_statuses = (Proposal.Status.DRAFT, Proposal.Status.IN_REVIEW, Proposal.Status.RETURNED)
-    links = DisposalProposalBinder.objects.filter(binder_id__in=binder_ids)
-    pending = links.filter(proposal__status__in=open_statuses) | links.filter(
-        proposal__status=Proposal.Status.APPROVED,
-        outcome=DisposalProposalBinder.Outcome.PROPOSED,
-    )
-    return set(pending.values_list("binder_id", flat=True))
 
 
 def division_heads(*, exclude: Person | None = None) -> list[Assignment]:

@@ -242,3 +242,39 @@ def proposal_issue_letter(
         mayor_name=mayor.display_name if mayor else "",
         seal=seal,  # type: ignore[arg-type]  (validated by the caller: omitted | requested)
     )
+
+
+# --- reads of the HTML screens ----------------------------------------------------------------
+
+
+def proposal_list_for_drafter(*, user: Any, drafter: Any) -> QuerySet[Proposal]:
+    """The proposals ``drafter`` (a Person) drafted, as visible to ``user``, newest first."""
+    return proposal_list_visible(user=user).filter(drafter=drafter).order_by("-updated_at", "-id")
+
+
+def post_review_states(*, steps: list[ProposalStep]) -> dict[int, Any]:
+    """Step id → when its 後閲 item was acknowledged (None: not yet), for steps that have one."""
+    items = PostReview.objects.filter(step__in=[s.pk for s in steps])
+    return dict(items.values_list("step_id", "acknowledged_at"))
+
+
+def person_usernames(person_ids: list[int]) -> list[str]:
+    """User names of people by id, in the given order (a circulation's recipients)."""
+    from directory.models import Person
+
+    names = dict(Person.objects.filter(pk__in=person_ids).values_list("pk", "user__username"))
+    return [names[pk] for pk in person_ids if pk in names]
+
+
+def disposal_binder_ids_pending(binder_ids: list[int]) -> set[int]:
+    """Which of these binders are on a disposal proposal still open (draft, in review,
+    returned) or approved and not carried out yet (``disposal_propose`` refuses them: 409)."""
+    from workflow.disposal_models import DisposalProposalBinder
+
+    links = DisposalProposalBinder.objects.filter(binder_id__in=binder_ids)
+    open_statuses = (Proposal.Status.DRAFT, Proposal.Status.IN_REVIEW, Proposal.Status.RETURNED)
+    pending = links.filter(proposal__status__in=open_statuses) | links.filter(
+        proposal__status=Proposal.Status.APPROVED,
+        outcome=DisposalProposalBinder.Outcome.PROPOSED,
+    )
+    return set(pending.values_list("binder_id", flat=True))

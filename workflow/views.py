@@ -75,7 +75,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     person = person_for_user(request.user)
     tasks = selectors.task_list_for_user(user=request.user)
     drafted = (
-        list(screens_support.proposals_drafted_by(user=request.user, person=person))
+        list(selectors.proposal_list_for_drafter(user=request.user, drafter=person))
         if person
         else []
     )
@@ -140,7 +140,7 @@ def _circulation_page(request: HttpRequest, proposal: Proposal | None) -> HttpRe
     colleagues = screens_support.colleagues_in_department(person) if person else []
     initial = {}
     if proposal is not None:
-        names = screens_support.usernames_of(proposal.recipient_ids)
+        names = selectors.person_usernames(proposal.recipient_ids)
         known = {post.person.user.get_username() for post in colleagues}
         initial = {
             "title": proposal.title,
@@ -358,7 +358,7 @@ def _detail_context(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
     ahead = {e.step_id for e in history if e.action == Decision.Action.APPROVED_AHEAD}
     return {
         "proposal": proposal,
-        "columns": _columns(steps, screens_support.post_review_states(steps), ahead),
+        "columns": _columns(steps, selectors.post_review_states(steps=steps), ahead),
         "is_preview": bool(steps) and steps[0].round > proposal.round,
         "rounds": sorted(rounds.items()),
         "actions": _actions(person, proposal, steps),
@@ -572,7 +572,7 @@ def _disposal_page(
             unit, timezone.localdate(), include_held=True
         ).filter(pk__in=visible)
     )
-    pending = screens_support.binders_on_open_disposals([b.pk for b in binders])
+    pending = selectors.disposal_binder_ids_pending([b.pk for b in binders])
     rows = [
         {
             "binder": b,
