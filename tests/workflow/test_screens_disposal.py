@@ -276,8 +276,11 @@ def test_someone_without_a_post_cannot_propose(city, django_user_model):
 
     response = client.post(PROPOSE, {"binders": [binder.pk]})
 
-    assert response.status_code in (403, 404)
+    assert response.status_code in (403, 404)  # 404 when the binder is not visible to them
     assert not Proposal.objects.exists()
+    page = client.get(PROPOSE)
+    assert page.status_code == 403
+    assert 'data-testid="refusal"' in page.content.decode()
 
 
 def test_propose_needs_the_csrf_token(city):
