@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from directory.models import OrgUnit, Person
+from workflow.history import HistoryEntry
 
 __all__ = [
     "Decision",
@@ -230,7 +231,7 @@ class ProposalStep(models.Model):
         return f"{self.proposal_id}/{self.round}/{self.order} {self.kind} {self.state}"
 
 
-class Decision(models.Model):
+class Decision(HistoryEntry):
     """The append-only history of a proposal: who did what, for whom, in which round.
 
     Rows are only ever created (by ``workflow/services.py``); nothing updates or deletes them.
@@ -253,7 +254,6 @@ class Decision(models.Model):
     proposal = models.ForeignKey(
         Proposal, verbose_name=_("proposal"), on_delete=models.PROTECT, related_name="decisions"
     )
-    round = models.PositiveIntegerField(_("round"))
     step = models.ForeignKey(
         ProposalStep,
         verbose_name=_("step"),
@@ -261,9 +261,6 @@ class Decision(models.Model):
         related_name="+",
         null=True,
         blank=True,
-    )
-    actor = models.ForeignKey(
-        Person, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="+"
     )
     acting_for = models.ForeignKey(
         Person,
@@ -274,8 +271,6 @@ class Decision(models.Model):
         blank=True,
     )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
-    comment = models.TextField(_("comment"), blank=True)
-    at = models.DateTimeField(_("at"))
 
     class Meta:
         ordering = ["proposal", "at", "id"]

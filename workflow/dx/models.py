@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from directory.models import OrgUnit, Person
+from workflow.history import HistoryEntry
 
 __all__ = ["ActionPlan", "DXDecision", "DXSettings"]
 
@@ -147,7 +148,7 @@ class ActionPlan(models.Model):
         return ""
 
 
-class DXDecision(models.Model):
+class DXDecision(HistoryEntry):
     """The append-only history of an action plan: who did what, in which round.
 
     The secretariat's review rows also carry its cost and technical verdicts and comments.
@@ -170,12 +171,7 @@ class DXDecision(models.Model):
     plan = models.ForeignKey(
         ActionPlan, verbose_name=_("DX action plan"), on_delete=models.PROTECT, related_name="+"
     )
-    round = models.PositiveIntegerField(_("round"))
-    actor = models.ForeignKey(
-        Person, verbose_name=_("actor"), on_delete=models.PROTECT, related_name="+"
-    )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
-    comment = models.TextField(_("comment"), blank=True)
     # The secretariat's two reviews (None: not part of this entry).
     is_cost_ok = models.BooleanField(_("cost review passed"), null=True, blank=True)
     cost_comment = models.TextField(_("cost review comment"), blank=True)
@@ -190,7 +186,6 @@ class DXDecision(models.Model):
         null=True,
         blank=True,
     )
-    at = models.DateTimeField(_("at"))
 
     class Meta:
         ordering = ["plan", "at", "id"]
