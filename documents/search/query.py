@@ -61,8 +61,11 @@ def search(
     offset = max(0, offset)
     engine = get_engine()
     rows, total = engine.query(norm_q, visible, limit, offset)
-    originals = engine.originals((r.entry_id, r.snippet_seq) for r in rows)
-    hits = [_hit(r, norm_q, *originals.get((r.entry_id, r.snippet_seq), ("", ""))) for r in rows]
+    originals = engine.originals((r.entry_id, r.snippet_seq) for r in rows if r.text is None)
+    hits = [
+        _hit(r, norm_q, *(r.text or originals.get((r.entry_id, r.snippet_seq), ("", ""))))
+        for r in rows
+    ]
     return SearchPage(query=norm_q, total=total, hits=hits)
 
 

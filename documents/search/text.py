@@ -92,6 +92,14 @@ def tokens(norm: str) -> list[str]:
     return sorted({_token(norm[i : i + 2]) for i in range(len(norm) - 1)})
 
 
+def trigram_tokens(norm: str) -> list[str]:
+    """The distinct overlapping character trigrams (PostgreSQL only): a 3-character query is one
+    of them, so the index answers it exactly; longer queries AND them (fewer, rarer lists)."""
+    return sorted(
+        {_token(norm[i : i + 2]) + f"g{ord(norm[i + 2]):x}" for i in range(len(norm) - 2)}
+    )
+
+
 def positional_tokens(norm: str) -> list[str]:
     """Every bigram in order, repeats included: token i is the bigram at character i."""
     return [_token(norm[i : i + 2]) for i in range(len(norm) - 1)]
