@@ -84,25 +84,29 @@ def record(
     return record_many([spec])[0]
 
 
-@transaction.atomic
 def record_many(specs: Iterable[EventSpec]) -> list[AuditEvent]:
-    """Append several events in order under one lock of the chain head (e.g. a directory sync)."""
-    specs = list(specs)
-    if not specs:
+    """Append several events in order under one lock of the chain head (e.g. a directory sync).
+
+    Bad input (an empty or long action, details that are not JSON) raises before anything is
+    written. The write runs inside the caller's transaction without a savepoint of its own:
+    an event that cannot be written fails the caller's whole change, never only itself.
+    """
+    fields = [_fields_of(spec) for spec in specs]
+    if not fields:
         return []
-    head = _locked_head()
-    now = timezone.now()
-    events: list[AuditEvent] = []
-    seq, prev = head.last_seq, head.last_hash
-    for spec in specs:
-        seq += 1
-        fields = _fields_of(spec)
-        digest = event_hash(seq=seq, at=now, prev_hash=prev, **fields)
-        events.append(AuditEvent(seq=seq, at=now, prev_hash=prev, hash=digest, **fields))
-        prev = digest
-    AuditEvent.objects.bulk_create(events, batch_size=500)
-    head.last_seq, head.last_hash = seq, prev
-    head.save(update_fields=["last_seq", "last_hash"])
+    with transaction.atomic(savepoint=False):
+        head = _locked_head()
+        now = timezone.now()
+        events: list[AuditEvent] = []
+        seq, prev = head.last_seq, head.last_hash
+        for event_fields in fields:
+            seq += 1
+            digest = event_hash(seq=seq, at=now, prev_hash=prev, **event_fields)
+            events.append(AuditEvent(seq=seq, at=now, prev_hash=prev, hash=digest, **event_fields))
+            prev = digest
+        AuditEvent.objects.bulk_create(events, batch_size=500)
+        head.last_seq, head.last_hash = seq, prev
+        head.save(update_fields=["last_seq", "last_hash"])
     return events
 
 

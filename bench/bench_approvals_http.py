@@ -73,16 +73,11 @@ def approver_thread(base: str, token: str, limit: int, deadline: float, out: dic
                 out["errors"].append(r.status_code)
 
 
-def server_env(workdir: Path, conn_max_age: int | None) -> dict[str, str]:
-    """The server's environment; with conn_max_age, a settings module overriding CONN_MAX_AGE."""
+def server_env(pool_size: int | None) -> dict[str, str]:
+    """The server's environment; ``pool_size`` overrides KAIRAN_DB_POOL_SIZE (0: no pool)."""
     env = dict(os.environ)
-    if conn_max_age is not None:
-        (workdir / "bench_settings.py").write_text(
-            "from config.settings import *  # noqa: F403\n"
-            f'DATABASES["default"]["CONN_MAX_AGE"] = {conn_max_age}  # noqa: F405\n'
-        )
-        env["DJANGO_SETTINGS_MODULE"] = "bench_settings"
-        env["PYTHONPATH"] = os.pathsep.join([str(workdir), str(ROOT)])
+    if pool_size is not None:
+        env["KAIRAN_DB_POOL_SIZE"] = str(pool_size)
     return env
 
 
@@ -92,10 +87,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--deadline", type=float, default=120.0)
     parser.add_argument(
-        "--conn-max-age",
+        "--pool-size",
         type=int,
         default=None,
-        help="override CONN_MAX_AGE in the server (a settings module in the temp dir)",
+        help="the server's KAIRAN_DB_POOL_SIZE (default: the settings' 10; 0: no pool, a new "
+        "connection per request)",
     )
     args = parser.parse_args()
     dbname = f"kairan_bench_{os.getpid()}"
@@ -142,7 +138,7 @@ def main() -> None:
                 "warning",
             ],
             cwd=ROOT,
-            env=server_env(workdir, args.conn_max_age),
+            env=server_env(args.pool_size),
         )
         wait_ready(base, tokens[0], 60)
 
@@ -190,8 +186,8 @@ def main() -> None:
         lat = out["approve_ms"]
         print(
             f"{SECTIONS} approvers x {args.per} proposals ({SECTIONS * args.per} approvals), "
-            f"uvicorn --workers {args.workers}, CONN_MAX_AGE "
-            f"{'60 (settings)' if args.conn_max_age is None else args.conn_max_age}, "
+            f"uvicorn --workers {args.workers}, connection pool per worker: "
+            f"{'10 (settings)' if args.pool_size is None else args.pool_size or 'none'}, "
             f"seed {seed_s:.1f} s, threads still alive: {alive}\n"
         )
         print("| measure | value |")

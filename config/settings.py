@@ -112,13 +112,19 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 if database_url := _env("DATABASE_URL"):
-    # No persistent connections: under ASGI each request's sync work may run on a new thread,
-    # and persistent connections then pile up until PostgreSQL refuses more (measured by
-    # bench/bench_approvals_http.py: 88 open, "too many clients"). Use a pooler to reuse them.
+    # No persistent per-thread connections: under ASGI each request's sync work may run on a
+    # new thread, and persistent connections then pile up until PostgreSQL refuses more
+    # (measured by bench/bench_approvals_http.py: 88 open, "too many clients"). Instead a
+    # psycopg pool per process hands a connection to each request and takes it back after:
+    # bounded (KAIRAN_DB_POOL_SIZE, default 10) and no connect per request. KAIRAN_DB_POOL_SIZE=0
+    # turns it off (e.g. behind pgbouncer in transaction mode).
     DATABASES = {"default": dj_database_url.parse(database_url, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"].setdefault("OPTIONS", {})
-        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        if (_pool_size := int(_env("DB_POOL_SIZE", "10"))) > 0:
+            _options["pool"] = {"min_size": 1, "max_size": _pool_size, "timeout": 10}
+        else:
+            DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {
         "default": {

@@ -15,6 +15,9 @@ process row (``select_for_update_lock``): never two next tasks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
@@ -55,17 +58,26 @@ class ProposalFlow(flow.Flow):
 
     def has_waiting_group(self, activation: Any) -> bool:
         proposal = _proposal(activation)
-        return proposal.status == Proposal.Status.IN_REVIEW and _waiting(proposal).exists()
+        if proposal.status != Proposal.Status.IN_REVIEW:
+            return False
+        # One query for the hub's question and the split's answer (the next group).
+        group = _next_waiting_group(proposal)
+        _Drive.stash(proposal, group)
+        return bool(group)
 
     def next_group(self, activation: Any) -> list[int]:
-        waiting = _waiting(_proposal(activation))
-        order = waiting.order_by("order").values_list("order", flat=True).first()
-        return list(waiting.filter(order=order).order_by("id").values_list("pk", flat=True))
+        proposal = _proposal(activation)
+        group = _Drive.take(proposal)
+        if group is None:
+            group = _next_waiting_group(proposal)
+            _Drive.stash(proposal, group)
+        return [step.pk for step in group]
 
     def step_owner(self, activation: Any) -> Any:
-        step = ProposalStep.objects.select_related("approver__user").get(
-            pk=activation.task.data["step"]
-        )
+        step_id = activation.task.data["step"]
+        step = _Drive.owner_step(step_id)
+        if step is None:
+            step = ProposalStep.objects.select_related("approver__user").get(pk=step_id)
         return step.approver.user
 
     def step_reached(self, activation: Any) -> None:
@@ -82,8 +94,63 @@ class ProposalFlow(flow.Flow):
         return _proposal(activation).status != Proposal.Status.IN_REVIEW
 
 
+class _Drive:
+    """What the service driving the flow already holds, so callbacks need not read it again.
+
+    ``driving(proposal)`` is entered by workflow/services.py around each flow call while it
+    holds the proposal's row lock, so its in-memory proposal is the current one. The hub's
+    query for the next group is kept for the split and the review tasks' owners (one flow
+    step, same transaction), then dropped.
+    """
+
+    current: ContextVar[dict[str, Any] | None] = ContextVar("kairan_flow_drive", default=None)
+
+    @classmethod
+    def proposal(cls, pk: int) -> Proposal | None:
+        drive = cls.current.get()
+        if drive is not None and drive["proposal"].pk == pk:
+            return drive["proposal"]
+        return None
+
+    @classmethod
+    def stash(cls, proposal: Proposal, group: list[ProposalStep]) -> None:
+        drive = cls.current.get()
+        if drive is not None and drive["proposal"] is proposal:
+            drive["group"] = group
+            drive["owners"] = {step.pk: step for step in group}
+
+    @classmethod
+    def take(cls, proposal: Proposal) -> list[ProposalStep] | None:
+        drive = cls.current.get()
+        if drive is None or drive["proposal"] is not proposal:
+            return None
+        return drive.pop("group", None)
+
+    @classmethod
+    def owner_step(cls, step_id: int) -> ProposalStep | None:
+        drive = cls.current.get()
+        return drive.get("owners", {}).pop(step_id, None) if drive is not None else None
+
+
+@contextmanager
+def driving(proposal: Proposal) -> Iterator[None]:
+    """Run flow calls for ``proposal`` (locked by the caller) without re-reading it."""
+    token = _Drive.current.set({"proposal": proposal})
+    try:
+        yield
+    finally:
+        _Drive.current.reset(token)
+
+
 def _proposal(activation: Any) -> Proposal:
-    return Proposal.objects.get(pk=activation.process.data["proposal"])
+    pk = activation.process.data["proposal"]
+    return _Drive.proposal(pk) or Proposal.objects.get(pk=pk)
+
+
+def _next_waiting_group(proposal: Proposal) -> list[ProposalStep]:
+    """The waiting steps of the lowest order (one 回議 step, or a parallel 合議 group)."""
+    waiting = list(_waiting(proposal).select_related("approver__user").order_by("order", "id"))
+    return [step for step in waiting if step.order == waiting[0].order] if waiting else []
 
 
 def _waiting(proposal: Proposal):

@@ -243,8 +243,11 @@ def notify(sender: Any, event: ApprovalEvent | ActionPlanEvent, **kwargs: Any) -
         else:
             messages = _messages(event)
             url = reverse("workflow:proposal", args=[event.proposal_id])
+        recipients = Person.objects.filter(
+            pk__in={m[0] for m in messages}, is_active=True
+        ).in_bulk()
         for recipient_id, kind, title, body in messages:
-            recipient = Person.objects.filter(pk=recipient_id, is_active=True).first()
+            recipient = recipients.get(recipient_id)
             if recipient is None:
                 continue
             notification_create(recipient=recipient, kind=kind, title=title, body=body, url=url)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -57,15 +57,21 @@ def proposal_get(*, user: Any, proposal_id: int) -> Proposal:
     return proposal
 
 
+def proposal_acted_on(*, proposal_id: int) -> Proposal:
+    """A proposal the caller has just acted on through a service (which checked they may):
+    read without the visibility query, for the action's answer."""
+    return _proposal_base().get(pk=proposal_id)
+
+
 def proposal_route(proposal: Proposal) -> list[ProposalStep]:
     """The steps of the latest round that has any: the preview while editing, else the current."""
-    steps = ProposalStep.objects.filter(proposal=proposal).select_related(
-        "approver__user", "unit", "acted_by__user", "acting_for__user"
+    latest = ProposalStep.objects.filter(proposal=proposal).order_by("-round").values("round")[:1]
+    steps = ProposalStep.objects.filter(proposal=proposal, round=Subquery(latest))
+    return list(
+        steps.select_related(
+            "approver__user", "unit", "acted_by__user", "acting_for__user"
+        ).order_by("order", "id")
     )
-    latest = steps.order_by("-round").values_list("round", flat=True).first()
-    if latest is None:
-        return []
-    return list(steps.filter(round=latest).order_by("order", "id"))
 
 
 def proposal_reviewers(proposal: Proposal) -> dict[str, list[str]]:

@@ -35,7 +35,7 @@ from directory.selectors import (
 from documents.search import index_upsert
 from documents.search.kinds import proposal_entry
 from workflow import permissions, rules
-from workflow.flows import ProposalFlow
+from workflow.flows import ProposalFlow, driving
 from workflow.proposals_models import (
     Decision,
     DocumentCounter,
@@ -254,7 +254,8 @@ def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
     )
     _store_route(proposal, steps, round_=new_round)
     # The flow makes the first group's steps pending (ProposalFlow.step_reached).
-    proposal.process = ProposalFlow.start.run(proposal=proposal)
+    with driving(proposal):
+        proposal.process = ProposalFlow.start.run(proposal=proposal)
     proposal.save(update_fields=["process"])
     _history(proposal, actor=person, action=Action.SUBMITTED, at=now)
     _audit(
@@ -353,7 +354,7 @@ def task_approve(*, actor: Any, step: ProposalStep, comment: str = "") -> Propos
     # The flow's join waits for the rest of a 合議 group, then its hub activates the next group
     # (or ends the process after the decision). Every approver of this proposal holds its row
     # lock while doing so: the route moves on exactly once.
-    _complete_task(step)
+    _complete_task(proposal, step)
     _audit(f"workflow.task_{action}", actor, proposal, **details, **_acting(step))
     return step
 
@@ -382,7 +383,7 @@ def task_send_back(*, actor: Any, step: ProposalStep, comment: str) -> ProposalS
     cancelled = _cancel_open_steps(proposal)
     proposal.status = Status.RETURNED
     proposal.save(update_fields=["status", "updated_at"])
-    _complete_task(step)  # the join cancels the sibling 合議 branches; the process ends
+    _complete_task(proposal, step)  # the join cancels the sibling 合議 branches; the process ends
     _history(proposal, actor=person, action=Action.SENT_BACK, step=step, comment=comment, at=now)
     _audit(
         "workflow.task_sent_back",
@@ -418,7 +419,7 @@ def task_reject(*, actor: Any, step: ProposalStep, comment: str = "") -> Proposa
     proposal.status = Status.REJECTED
     proposal.decided_at = now
     proposal.save(update_fields=["status", "decided_at", "updated_at"])
-    _complete_task(step)
+    _complete_task(proposal, step)
     _history(proposal, actor=person, action=Action.REJECTED, step=step, comment=comment, at=now)
     _audit(
         "workflow.task_rejected", actor, proposal, step=step.pk, round=step.round, **_acting(step)
@@ -486,7 +487,7 @@ def task_approve_ahead(*, actor: Any, proposal: Proposal, comment: str = "") -> 
     # The skipped step's task is done by the one who approved ahead (viewflow records them as
     # its owner); the hub then goes on after the actor's step, or ends after a decision.
     for reached in (s for s in skipped if s.task_id):
-        _complete_task(reached, owner=actor)
+        _complete_task(proposal, reached, owner=actor)
     _audit("workflow.task_approved_ahead", actor, proposal, **details, **_acting(step))
     return step
 
@@ -732,7 +733,10 @@ def _locked_step(person: Person, step: ProposalStep) -> tuple[Proposal, Proposal
     """Lock the proposal, re-read the step, check the actor may act and the step is pending."""
     proposal = _locked(step.proposal_id)
     step = ProposalStep.objects.get(pk=step.pk)
-    principals = {p.pk for p in principals_for_deputy(person)}
+    # Delegations matter only when the actor is not the step's approver.
+    principals = (
+        set() if step.approver_id == person.pk else {p.pk for p in principals_for_deputy(person)}
+    )
     may_act, acting_for_id = permissions.acting_for_on_step(
         person, step, principals=principals, drafter_id=proposal.drafter_id
     )
@@ -763,13 +767,14 @@ def _act(
         PostReview.objects.create(principal_id=acting_for_id, step=step)
 
 
-def _complete_task(step: ProposalStep, *, owner: Any = None) -> None:
+def _complete_task(proposal: Proposal, step: ProposalStep, *, owner: Any = None) -> None:
     """Finish the step's viewflow task and let the flow move on (under its process lock).
 
+    ``proposal`` is locked by the caller and current in memory: the flow's callbacks use it.
     ``owner``: someone other than the assignee who does the task (引上げ承認).
     """
     task = Task.objects.get(pk=step.task_id)
-    with task.activation() as activation:
+    with driving(proposal), task.activation() as activation:
         if owner is not None and task.owner_id != owner.pk:
             activation.reassign(user=owner)
         activation.start(None)

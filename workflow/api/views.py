@@ -370,7 +370,9 @@ class _TaskActionApi(APIView):
         serializer.is_valid(raise_exception=True)
         step = selectors.task_get(task_id=task_id)
         type(self).service(actor=request.user, step=step, **serializer.validated_data)
-        return _reloaded(request, step.proposal_id)
+        # The service let the caller act on this task: the proposal is theirs to see.
+        proposal = selectors.proposal_acted_on(proposal_id=step.proposal_id)
+        return Response(proposal_data(proposal))
 
 
 class TaskApproveApi(_TaskActionApi):
