@@ -523,7 +523,7 @@ class PostgresEngine(Engine):
                     FROM {ENTRY} e CROSS JOIN LATERAL (SELECT COALESCE((
                         SELECT c.seq FROM {CHUNK} c
                         WHERE c.id > e.id * {SEQ_SPAN} AND c.id < (e.id + 1) * {SEQ_SPAN}
-                        AND STRPOS(c.norm, %s) > 0 ORDER BY c.id LIMIT 1), 1) AS seq) x
+                        AND STRPOS(c.norm, %s) > 0 ORDER BY c.id LIMIT 1), 1) AS seq OFFSET 0) x
                     LEFT JOIN {CHUNK} c ON c.id = e.id * {SEQ_SPAN} + x.seq
                     LEFT JOIN {SOURCE} s ON s.id = c.id
                     WHERE e.id IN ({_marks(ids)})""",
