@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from workflow.nodes import RouteSplit
+from workflow.nodes import RouteJoin, RouteSplit
 from workflow.proposals_models import Proposal, ProposalStep
 
 
@@ -46,7 +46,7 @@ class ProposalFlow(flow.Flow):
     review = (
         flow.View(review_screen).Assign(this.step_owner).onCreate(this.step_reached).Next(this.join)
     )
-    join = flow.Join(continue_on_condition=this.round_stopped).Next(this.hub)
+    join = RouteJoin(continue_on_condition=this.round_stopped).Next(this.hub)
     end = flow.End()
 
     # --- callbacks (reads, and the one write that moves a step to ``pending``) ----------------

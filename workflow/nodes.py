@@ -13,6 +13,7 @@ from typing import Any
 from viewflow import this
 from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
+from viewflow.workflow.nodes.join import Join, JoinActivation
 from viewflow.workflow.nodes.split import Split, SplitActivation
 
 
@@ -45,3 +46,21 @@ class RouteSplit(Split):
         if len(self._activate_next) != 1:
             raise FlowRuntimeError(f"{self.name} needs exactly one Next() node")
         return self._activate_next[0][0]
+
+
+class RouteJoinActivation(JoinActivation):
+    """viewflow's join asks ``is_done`` twice per arrival (``complete.can_proceed()``, then the
+    transition's own condition check), two queries and our ``continue_on_condition`` each time.
+    Nothing can change in between (one thread, one transaction, the process row locked), so
+    the first answer is kept for this activation."""
+
+    def is_done(self) -> bool:
+        if getattr(self, "_is_done", None) is None:
+            self._is_done = super().is_done()
+        return self._is_done
+
+
+class RouteJoin(Join):
+    """``flow.Join`` with ``is_done`` asked once per arrival."""
+
+    activation_class = RouteJoinActivation
