@@ -102,18 +102,22 @@ def task_list_for_user(*, user: Any) -> list[tuple[ProposalStep, Any]]:
     # Asked first and on their own: joined to the steps, PostgreSQL misjudges how few rows match
     # and walks viewflow_task's primary key instead (150 ms at 1M rows vs 0.3 ms; bench_inbox).
     task_ids = list(
-        Task.objects.filter(owner_id__in=owners, status=STATUS.ASSIGNED).values_list(
-            "id", flat=True
-        )
+        Task.objects.filter(owner_id__in=owners, status=STATUS.ASSIGNED)
+        .order_by("created", "id")
+        .values_list("id", flat=True)
     )
+    if not task_ids:
+        return []
+    # Oldest task first, in the order just read: the steps need no second join to the tasks.
+    position = {task_id: n for n, task_id in enumerate(task_ids)}
     steps = (
-        ProposalStep.objects.filter(task_id__in=task_ids, task__status=STATUS.ASSIGNED)
+        ProposalStep.objects.filter(task_id__in=task_ids)
         # A drafter never acts on their own proposal, not even as a deputy.
         .exclude(proposal__drafter=person)
         .select_related("proposal", "approver__user")
-        .order_by("task__created", "id")
     )
-    return [(step, principals.get(step.approver_id)) for step in steps]
+    ordered = sorted(steps, key=lambda step: (position[step.task_id], step.pk))
+    return [(step, principals.get(step.approver_id)) for step in ordered]
 
 
 def task_get(*, task_id: int) -> ProposalStep:
