@@ -8,10 +8,11 @@ notifications and e-mails.
 - a ``Decision`` row ``decided`` / ``rejected`` (or ``approved_ahead`` on the decide step,
   or the last ``seen`` of a circulation) → ``ProposalDecided`` (the drafter, with the number).
 
-The model signals only schedule work for after the commit: the event is built from the
-committed rows then (the document number is written after the ``decided`` row), so a rolled-back
-action announces nothing and the approval itself does no extra query. Connected in
-``WorkflowConfig.ready()``.
+The model signals only schedule work for after the commit, as a django-task
+(``workflow/tasks.py``: in-process by default, on the workers with
+``KAIRAN_TASK_WORKERS=external``). The event is built from the committed rows then (the
+document number is written after the ``decided`` row), so a rolled-back action announces
+nothing and the approval itself does no extra query. Connected in ``WorkflowConfig.ready()``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from viewflow.workflow.models import Task
 from directory.models import Assignment, OrgUnit, Person
 from directory.notifications import notification_create, notification_email
 from directory.selectors import deputies_for
+from workflow import tasks
 from workflow.dx.models import DXDecision
 from workflow.events import (
     ActionPlanApproved,
@@ -74,14 +76,14 @@ def task_saved(sender: Any, instance: Task, created: bool, **kwargs: Any) -> Non
     if "step" not in data or not _is_proposal_review(instance):
         return
     task_id, step_id = instance.pk, data["step"]
-    transaction.on_commit(lambda: _announce_task(task_id, step_id), robust=True)
+    transaction.on_commit(lambda: tasks.announce_task.enqueue(task_id, step_id), robust=True)
 
 
 def decision_saved(sender: Any, instance: Decision, created: bool, **kwargs: Any) -> None:
     if not created or kwargs.get("raw") or instance.action not in _ANNOUNCED_ACTIONS:
         return
     decision_id = instance.pk
-    transaction.on_commit(lambda: _announce_decision(decision_id), robust=True)
+    transaction.on_commit(lambda: tasks.announce_decision.enqueue(decision_id), robust=True)
 
 
 def _is_proposal_review(task: Task) -> bool:
@@ -174,7 +176,7 @@ def dx_decision_saved(sender: Any, instance: DXDecision, created: bool, **kwargs
     if not created or kwargs.get("raw") or instance.action not in _DX_ANNOUNCED_ACTIONS:
         return
     decision_id = instance.pk
-    transaction.on_commit(lambda: _announce_dx_decision(decision_id), robust=True)
+    transaction.on_commit(lambda: tasks.announce_dx_decision.enqueue(decision_id), robust=True)
 
 
 def _announce_dx_decision(decision_id: int) -> None:
