@@ -73,9 +73,9 @@ def approver_thread(base: str, token: str, limit: int, deadline: float, out: dic
                 out["errors"].append(r.status_code)
 
 
-def server_env(pool_size: int | None) -> dict[str, str]:
+def server_env(pool_size: int | None, task_workers: str) -> dict[str, str]:
     """The server's environment; ``pool_size`` overrides KAIRAN_DB_POOL_SIZE (0: no pool)."""
-    env = dict(os.environ)
+    env = dict(os.environ) | {"KAIRAN_TASK_WORKERS": task_workers}
     if pool_size is not None:
         env["KAIRAN_DB_POOL_SIZE"] = str(pool_size)
     return env
@@ -92,6 +92,13 @@ def main() -> None:
         default=None,
         help="the server's KAIRAN_DB_POOL_SIZE (default: the settings' 10; 0: no pool, a new "
         "connection per request)",
+    )
+    parser.add_argument(
+        "--task-workers",
+        choices=["embedded", "external"],
+        default="embedded",
+        help="the server's KAIRAN_TASK_WORKERS: external queues the notifications for db_worker "
+        "(not run during the bench) instead of writing them in the request",
     )
     args = parser.parse_args()
     dbname = f"kairan_bench_{os.getpid()}"
@@ -138,7 +145,7 @@ def main() -> None:
                 "warning",
             ],
             cwd=ROOT,
-            env=server_env(args.pool_size),
+            env=server_env(args.pool_size, args.task_workers),
         )
         wait_ready(base, tokens[0], 60)
 
@@ -188,6 +195,7 @@ def main() -> None:
             f"{SECTIONS} approvers x {args.per} proposals ({SECTIONS * args.per} approvals), "
             f"uvicorn --workers {args.workers}, connection pool per worker: "
             f"{'10 (settings)' if args.pool_size is None else args.pool_size or 'none'}, "
+            f"task workers: {args.task_workers}, "
             f"seed {seed_s:.1f} s, threads still alive: {alive}\n"
         )
         print("| measure | value |")

@@ -9,54 +9,34 @@ The city is tests/workflow/conftest.py's: a 主事 of 財政課 > 財政係 prop
 
 from __future__ import annotations
 
-import io
 import re
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from documents import hooks
-from documents import services as documents_services
-from documents.models import Binder, Document
-from tests.documents.conftest import make_pdf
+from documents.models import Binder
+from tests.workflow.disposal_support import (  # noqa: F401 - fixtures
+    NOW,
+    TOKYO,
+    at_now,
+    disposal_hook,
+    media_root,
+)
+from tests.workflow.disposal_support import approve_all as _approve_all
+from tests.workflow.disposal_support import file_pdf as _file
+from tests.workflow.disposal_support import hold as _hold
+from tests.workflow.disposal_support import make_binder as _binder
+from tests.workflow.disposal_support import pending_steps as _pending
 from workflow import disposal, services
 from workflow.disposal_models import DisposalProposalBinder
-from workflow.proposals_models import Proposal, ProposalStep
+from workflow.proposals_models import Proposal
 
 pytestmark = pytest.mark.django_db
-TOKYO = ZoneInfo("Asia/Tokyo")
-NOW = datetime(2026, 5, 1, 9, 0, tzinfo=TOKYO)  # 令和2年度 binders kept 1 year are due
 LOCAL_BACKEND = "directory.backends.LocalAccountBackend"
 DRAFTER = "zaisei_staff"
 DUE_LIST = "/records/disposal/"
 PROPOSE = "/approval/disposals/propose/"
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
-
-
-@pytest.fixture(autouse=True)
-def _disposal_hook():
-    disposal.connect()
-    yield
-    hooks.reset()
-    disposal.connect()
-
-
-@pytest.fixture(autouse=True)
-def _at_now():
-    with time_machine.travel(NOW, tick=True):
-        yield
 
 
 @pytest.fixture
@@ -67,54 +47,6 @@ def as_(city):
         return client
 
     return client_for
-
-
-def _binder(city, title: str, *, fy: int = 2020, unit: str = "財政課", **kw) -> Binder:
-    owner = {"財政課": "zaisei_staff", "契約検査課": "keiyaku_staff"}[unit]
-    return documents_services.binder_create(
-        actor=city.p(owner).user,
-        unit=city.u(unit),
-        fiscal_year=fy,
-        title=title,
-        retention_years=kw.pop("years", 1),
-        **kw,
-    )
-
-
-def _file(city, binder: Binder, text: str) -> Document:
-    data = make_pdf([text])
-    return documents_services.document_upload(
-        actor=city.p(DRAFTER).user,
-        content=io.BytesIO(data),
-        name=f"{text}.pdf",
-        size_bytes=len(data),
-        title=text,
-        binder=binder,
-    )
-
-
-def _hold(city, binder: Binder, reason: str = "情報公開訴訟") -> None:
-    user = city.p("somu_kacho").user
-    user.user_permissions.add(Permission.objects.get(codename="set_legal_hold"))
-    user = type(user).objects.get(pk=user.pk)
-    documents_services.binder_set_legal_hold(actor=user, binder=binder, is_held=True, reason=reason)
-
-
-def _pending(proposal: Proposal) -> list[ProposalStep]:
-    proposal.refresh_from_db()
-    return list(
-        ProposalStep.objects.filter(
-            proposal=proposal, round=proposal.round, state=ProposalStep.State.PENDING
-        ).select_related("approver__user")
-    )
-
-
-def _approve_all(proposal: Proposal, *, until_decide: bool = True) -> None:
-    while steps := _pending(proposal):
-        for step in steps:
-            if step.kind == ProposalStep.Kind.DECIDE and not until_decide:
-                return
-            services.task_approve(actor=step.approver.user, step=step)
 
 
 def _checkbox(binder: Binder) -> str:
