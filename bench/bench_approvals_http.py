@@ -81,6 +81,37 @@ def server_env(pool_size: int | None, task_workers: str) -> dict[str, str]:
     return env
 
 
+def cpu_seconds(dbname: str, server_pid: int) -> dict[str, float]:
+    """CPU time used so far (Linux /proc) by the server (uvicorn and its workers) and by the
+    PostgreSQL backends connected to the bench database: the cost per approval, which on a
+    shared machine says more than the throughput does."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs: dict[int, tuple[int, str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        procs[int(entry.name)] = (
+            int(fields[1]),
+            cmdline,
+            (int(fields[11]) + int(fields[12])) / tick,
+        )
+    server = {server_pid}
+    for _ in range(3):  # uvicorn → its workers (and their own children, if any)
+        server |= {pid for pid, (ppid, _c, _t) in procs.items() if ppid in server}
+    return {
+        "server": sum(procs[pid][2] for pid in server if pid in procs),
+        "postgres": sum(
+            t for _p, c, t in procs.values() if c.startswith("postgres:") and dbname in c
+        ),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--per", type=int, default=30, help="proposals per approver")
@@ -157,6 +188,7 @@ def main() -> None:
             )
             for tok in tokens
         ]
+        cpu_before = cpu_seconds(dbname, server.pid)
         start = time.perf_counter()
         for t in threads:
             t.start()
@@ -164,6 +196,8 @@ def main() -> None:
             t.join(timeout=args.deadline + 30)
         wall = time.perf_counter() - start
         alive = sum(t.is_alive() for t in threads)
+        cpu_after = cpu_seconds(dbname, server.pid)
+        cpu = {k: cpu_after[k] - cpu_before[k] for k in cpu_after}
 
         server.terminate()
         try:
@@ -211,6 +245,16 @@ def main() -> None:
         print(
             f"| GET tasks/ p50 (one per approver), ms | {statistics.median(out['list_ms']):.1f} |"
         )
+        if done:
+            per = {k: v * 1000 / done for k, v in cpu.items()}
+            print(
+                f"| CPU per approval: server / PostgreSQL, ms | {per['server']:.1f} / "
+                f"{per['postgres']:.1f} |"
+            )
+            print(
+                f"| approvals/s if those 2 cores did nothing else | "
+                f"{2000 / (per['server'] + per['postgres']):.1f} |"
+            )
         print(f"| queries per approval (in-process) | {len(queries)} |")
         print(f"| of which mention viewflow_ | {viewflow} |")
         print(f"| of which writes (INSERT/UPDATE/DELETE) | {writes} |")
