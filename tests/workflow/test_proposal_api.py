@@ -479,3 +479,16 @@ def test_circulation_over_the_api(as_):
 )
 def test_circulation_bad_input(as_, data):
     assert as_(DRAFTER).post(f"{API}circulations/", data, format="json").status_code == 400
+
+
+def test_my_tasks_are_listed_oldest_task_first_not_by_proposal(as_):
+    """The inbox orders by when the task reached me: a proposal drafted first but submitted
+    later comes after one submitted earlier."""
+    first_drafted = new_proposal(as_, title="先に起案")
+    later_drafted = new_proposal(as_, title="後に起案")
+    with time_machine.travel(timezone.now() + timedelta(minutes=1)):
+        post(as_, DRAFTER, f"proposals/{later_drafted['id']}/submit/")
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        post(as_, DRAFTER, f"proposals/{first_drafted['id']}/submit/")
+    tasks = as_(KAKARI).get(f"{API}tasks/").json()
+    assert [t["proposal"] for t in tasks] == [later_drafted["id"], first_drafted["id"]]
