@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,21 +16,13 @@ from django.contrib.auth.models import Permission
 from documents import hooks
 from documents import services as documents_services
 from documents.models import Binder, Document
-from tests.documents.conftest import make_pdf
+from tests.documents.conftest import make_pdf, media_root  # noqa: F401 - a fixture
 from workflow import disposal, services
 from workflow.proposals_models import Proposal, ProposalStep
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # Binders of 令和2年度 kept one year are due from 2022-04-01; 令和7年度 ones from 2027-04-01.
 NOW = datetime(2026, 5, 1, 9, 0, tzinfo=TOKYO)
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path) -> Path:
-    root = tmp_path / "media"
-    root.mkdir()
-    settings.MEDIA_ROOT = str(root)
-    return root
 
 
 @pytest.fixture(autouse=True)
