@@ -169,9 +169,14 @@ def main() -> None:
         with CaptureQueriesContext(connection) as ctx:
             inbox = selectors.task_list_for_user(user=heavy_user)
         assert len(inbox) == args.pending, len(inbox)
-        # The selector's statements that touch viewflow_task (one or, since the inbox asks for
-        # the task ids first, two), replayed with their literal parameters.
-        sql = [q["sql"] for q in ctx.captured_queries if "viewflow_task" in q["sql"]]
+        # The inbox's own statements (the task ids from viewflow_task, then their steps), not
+        # the person and delegation lookups, replayed with their literal parameters.
+        sql = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if "viewflow_task" in q["sql"] or '"workflow_proposalstep"' in q["sql"]
+        ]
+        assert len(sql) == 2, sql
 
         def explain(statements: list[str]) -> str:
             with connection.cursor() as cur:
