@@ -1,4 +1,4 @@
-"""The approval flow (回議) on viewflow: topology only; every write is in workflow/services.py.
+"""The approval flow (回議) on viewflow: topology only; every write is in workflow/services/.
 
 One process per round (a submission). The route is variable-length, so instead of a chain of
 nodes a hub ``Switch`` loops over the route's groups (steps sharing an ``order``)::
@@ -97,7 +97,7 @@ class ProposalFlow(flow.Flow):
 class _Drive:
     """What the service driving the flow already holds, so callbacks need not read it again.
 
-    ``driving(proposal)`` is entered by workflow/services.py around each flow call while it
+    ``driving(proposal)`` is entered by workflow/services/ around each flow call while it
     holds the proposal's row lock, so its in-memory proposal is the current one. The hub's
     query for the next group is kept for the split and the review tasks' owners (one flow
     step, same transaction), then dropped.

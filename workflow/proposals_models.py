@@ -1,7 +1,7 @@
 """Proposals (起案), their routes as rows, the decision history, document numbers and 後閲.
 
 Imported by ``workflow/models.py`` so that Django registers the models with the workflow app.
-Every write goes through ``workflow/services.py``; see ``docs/workflow-engine.md``.
+Every write goes through ``workflow/services/``; see ``docs/workflow-engine.md``.
 """
 
 from __future__ import annotations
@@ -234,7 +234,7 @@ class ProposalStep(models.Model):
 class Decision(HistoryEntry):
     """The append-only history of a proposal: who did what, for whom, in which round.
 
-    Rows are only ever created (by ``workflow/services.py``); nothing updates or deletes them.
+    Rows are only ever created (by ``workflow/services/``); nothing updates or deletes them.
     """
 
     class Action(models.TextChoices):

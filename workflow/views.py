@@ -23,11 +23,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audit.exceptions import KairanError, NotFound, ValidationFailed
+from directory import selectors as directory_selectors
 from directory import services as directory_services
 from directory.selectors import person_for_user, principals_for_deputy
 from documents import selectors as documents_selectors
 from documents import services as documents_services
-from workflow import disposal, permissions, screens_support, selectors, services
+from workflow import disposal, permissions, selectors, services
 from workflow.forms import (
     CirculationForm,
     DelegationForm,
@@ -137,7 +138,7 @@ def circulation_create(request: HttpRequest) -> HttpResponse:
 
 def _circulation_page(request: HttpRequest, proposal: Proposal | None) -> HttpResponse:
     person = person_for_user(request.user)
-    colleagues = screens_support.colleagues_in_department(person) if person else []
+    colleagues = directory_selectors.colleagues_in_department(person) if person else []
     initial = {}
     if proposal is not None:
         names = selectors.person_usernames(proposal.recipient_ids)
@@ -210,7 +211,7 @@ def _form_page(
     context = {
         "form": form,
         "proposal": proposal,
-        "colleagues": screens_support.colleagues_in_department(person) if person else [],
+        "colleagues": directory_selectors.colleagues_in_department(person) if person else [],
         "reviewers_open": bool(
             form["extra_approvers"].value()
             or form["extra_consultees"].value()
@@ -231,7 +232,7 @@ def _consult_choices(request: HttpRequest, keep: Iterable[str] = ()) -> list[tup
             post.person.username,
             f"{post.unit.name}（{post.position.title} {post.person.display_name}）",
         )
-        for post in screens_support.division_heads(exclude=person)
+        for post in directory_selectors.division_heads(exclude=person)
     ]
     offered = {username for username, _label in choices}
     return [*choices, *((name, name) for name in keep if name not in offered)]
@@ -508,12 +509,12 @@ def _delegations_page(
     status: int,
     refusal: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    given, received = screens_support.delegations_of(person)
+    given, received = directory_selectors.delegations_of(person)
     context = {
         "form": form,
         "given": given,
         "received": received,
-        "colleagues": screens_support.colleagues_in_department(person),
+        "colleagues": directory_selectors.colleagues_in_department(person),
         "now": timezone.now(),
         "refusal": refusal,
     }

@@ -1,4 +1,4 @@
-"""Proposal and task actions through workflow/services.py: every action, every refusal, rounds,
+"""Proposal and task actions through workflow/services/: every action, every refusal, rounds,
 合議, 代決 with 後閲, and document numbers per 課 per fiscal year.
 
 The city is tests/workflow/conftest.py's; the rules are the shipped defaults (v1, 2000-04-01).

@@ -1,7 +1,7 @@
 """Notifications (issue 3, item 9): approval events derived from the engine's records, the
 in-app rows and e-mails they create, the header badge, the list page and the API.
 
-Scenarios run through workflow/services.py in the city of tests/workflow/conftest.py:
+Scenarios run through workflow/services/ in the city of tests/workflow/conftest.py:
 窓口係 主事 drafts → 窓口係長 → 市民課長 (decides).
 """
 
