@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from documents.search import (
     ALL,
@@ -372,6 +373,41 @@ def test_postgresql_uses_the_gin_index():
         plan = "\n".join(r[0] for r in cur.fetchall())
         cur.execute("RESET enable_seqscan")
     assert "documents_search_gin_tokens" in plan
+
+
+def _seqscan_setting() -> str:
+    with connection.cursor() as cur:
+        cur.execute("SHOW enable_seqscan")
+        return cur.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_postgresql_search_is_one_round_trip_and_puts_the_planner_setting_back():
+    """Inside a transaction (a request with other writes, this test): one statement to the
+    server, and sequential scans are allowed again for whatever the transaction does next."""
+    entries = corpus(size=60)
+    index_replace_all(entries)
+    with CaptureQueriesContext(connection) as queries:
+        long_term = search(q="会計年度任用職員", visible=DOCS, limit=100)
+    assert len(queries) == 1
+    expected = oracle(entries, "会計年度任用職員")
+    assert long_term.total == len(expected) > 0
+    assert {h.id for h in long_term.hits} == expected
+    assert _seqscan_setting() == "on"
+    past_the_end = search(q="市民", visible=DOCS, offset=10_000)  # the count on its own
+    assert (past_the_end.hits, past_the_end.total) == ([], len(oracle(entries, "市民")))
+    assert _seqscan_setting() == "on"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_search_outside_a_transaction_leaves_no_setting_behind():
+    entries = corpus(size=60)
+    index_replace_all(entries)
+    assert not connection.in_atomic_block
+    result = search(q="予算", visible=DOCS)
+    assert result.total == len(oracle(entries, "予算")) > 0
+    assert _seqscan_setting() == "on"
 
 
 @pytest.mark.postgres
