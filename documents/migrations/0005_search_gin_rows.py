@@ -25,6 +25,11 @@ FORWARD = [
     "ALTER TABLE documents_search_gin ALTER COLUMN title SET STORAGE MAIN",
     "CREATE INDEX documents_search_gin_tokens ON documents_search_gin USING GIN (tokens)",
 ]
+# This layout's columns (0006 adds the row's text; ``gin_rows`` gives it as value 8 since then).
+INSERT = (
+    "INSERT INTO documents_search_gin (id, entry_id, kind, object_id, owner_unit_id, "
+    "classification, title, tokens) VALUES (%s, %s, %s, %s, %s, %s, %s, %s::tsvector)"
+)
 DROP_OLD = [
     "DROP INDEX IF EXISTS documents_search_chunk_tokens",
     "ALTER TABLE documents_search_chunk DROP COLUMN tokens",
@@ -65,14 +70,14 @@ def _batches(cursor):
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    from documents.search.engine import GIN_INSERT, gin_rows
+    from documents.search.engine import gin_rows
 
     for sql in FORWARD:
         schema_editor.execute(sql)
     with schema_editor.connection.cursor() as cursor:
         for batch in _batches(cursor):
             rows = gin_rows([(e, entry, c) for e, entry, chunks in batch for c in chunks])
-            cursor.executemany(GIN_INSERT, rows)
+            cursor.executemany(INSERT, [[*row[:7], row[8]] for row in rows])
     for sql in DROP_OLD:
         schema_editor.execute(sql)
 
