@@ -1,0 +1,66 @@
+"""Offsets between original and normalised text (snippets, chunk boundaries): the run-based
+``_norm_map`` gives exactly what normalising group by group gives, on texts full of the
+characters that do not map one for one. Pure functions, no database."""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+
+from documents.search import text as T
+
+# Characters that shrink, grow, vanish, compose or collapse under normalisation, among plain
+# Japanese and ASCII ones.
+ODD = ["ｶﾞ", "ﾊﾟ", "ﾞ", "か\u3099", "e\u0301", "㍻", "㈱", "ﬁ", "ß", "\u200b", "\u00ad", "\ufeff"]
+SPACES = [" ", "  ", "\u3000", "\t", "\n", " \n ", "\u00a0"]
+PLAIN = list("予算の補正について市民ＡＢＣabcDEF１２３（）、。カタカナｱｲｳ")
+
+
+def _reference(text: str) -> tuple[str, list[int]] | None:
+    """Group by group: a character with the marks that compose with it, normalised alone."""
+    out: list[str] = []
+    starts: list[int] = []
+    i, n, last_space = 0, len(text), False
+    while i < n:
+        j = i + 1
+        while j < n and (unicodedata.combining(text[j]) or text[j] in T._JOINERS):
+            j += 1
+        piece = T._piece(text[i:j])
+        if piece and piece.isspace():
+            piece = "" if last_space else " "
+        if piece:
+            last_space = piece[-1] == " "
+            out.append(piece)
+            starts.extend([i] * len(piece))
+        i = j
+    norm = "".join(out)
+    return (norm, [*starts, n]) if norm == T.normalize(text) else None
+
+
+def _texts(count: int, seed: int = 3) -> list[str]:
+    rng = random.Random(seed)
+    pools = [PLAIN] * 6 + [ODD, SPACES]
+    return [
+        "".join(rng.choice(rng.choice(pools)) for _ in range(rng.randint(0, 80)))
+        for _ in range(count)
+    ]
+
+
+def test_norm_map_equals_the_group_by_group_mapping():
+    texts = _texts(2000)
+    assert sum(T._norm_map(t) is not None for t in texts) > 1500  # most are mappable
+    for text in texts:
+        assert T._norm_map(text) == _reference(text), repr(text)
+
+
+def test_norm_map_of_plain_text_is_the_identity_of_offsets():
+    text = "令和８年度予算（案）について、ＩＣＴ推進課が説明した。"
+    norm, starts = T._norm_map(text)
+    assert norm == T.normalize(text)
+    assert starts == list(range(len(text) + 1))
+
+
+def test_snippet_marks_the_original_characters_after_reshaping_ones():
+    orig = "㈱ｶﾞｲﾄﾞ社の  ﾊﾟﾝﾌ\u200bﾚｯﾄ改訂<案>"
+    html = T.snippet(orig, T.normalize_query("パンフレット"))
+    assert "<mark>ﾊﾟﾝﾌ\u200bﾚｯﾄ</mark>改訂&lt;案&gt;" in html
