@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PG = "postgresql://postgres@127.0.0.1:5432"
-INDEX = "workflow_vf_task_owner_status_created"  # migration workflow 0004
+INDEX = "workflow_vf_task_inbox"  # (owner, status, created, id): migration workflow 0011
 SECTIONS = 10
 
 
@@ -109,6 +109,9 @@ def bulk_tasks(rows: int, owners: int, heavy_user_id: int, heavy: int) -> None:
             [heavy_user_id, heavy, template],
         )
         cur.execute(insert.format(owner=f"{lo} + (g %% {hi - lo + 1})"), [rows - heavy, template])
+        # What autovacuum does after a bulk load: statistics, and the visibility map that lets
+        # an index-only scan skip the heap.
+        cur.execute("VACUUM ANALYZE viewflow_task")
         cur.execute("ANALYZE")
 
 
@@ -187,12 +190,11 @@ def main() -> None:
             return "\n--\n".join(plans)
 
         plan_with = explain(sql)
-        # The viewflow_task part alone: what the composite index serves.
-        task_sql = (
-            "SELECT id, created FROM viewflow_task WHERE owner_id = %s AND status = 'ASSIGNED'"
-            " ORDER BY created"
-        )
-        task_params = [heavy_user.pk]
+        # The viewflow_task part alone, the selector's own statement: what the index serves.
+        task_sql = sql[0]
+        assert "viewflow_task" in task_sql, task_sql
+        assert "workflow_proposalstep" not in task_sql, task_sql
+        task_params = None
         deadline = time.monotonic() + 240
         with_index = time_sql(sql, None, args.repeat, deadline)
         task_with = time_sql(task_sql, task_params, args.repeat, deadline)
@@ -204,13 +206,15 @@ def main() -> None:
             selectors.task_list_for_user(user=heavy_user)
             selector_ms.append((time.perf_counter() - start) * 1000)
         with connection.cursor() as cur:
+            cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [INDEX])
+            (index_def,) = cur.fetchone()
             cur.execute(f"DROP INDEX {INDEX}")
             cur.execute("ANALYZE viewflow_task")
         plan_without = explain(sql)
         without = time_sql(sql, None, args.repeat, time.monotonic() + 240)
         task_without = time_sql(task_sql, task_params, args.repeat, time.monotonic() + 120)
         with connection.cursor() as cur:
-            cur.execute(f"CREATE INDEX {INDEX} ON viewflow_task (owner_id, status, created)")
+            cur.execute(index_def)
         connection.close()
 
         p50w, p95w = statistics.median(with_index), p95(with_index)
@@ -223,7 +227,8 @@ def main() -> None:
         print("| inbox query (heavy user) | runs | p50 ms | p95 ms |")
         print("|---|---:|---:|---:|")
         print(
-            f"| SQL, with (owner, status, created) | {len(with_index)} | {p50w:.2f} | {p95w:.2f} |"
+            f"| SQL, with (owner, status, created, id) | {len(with_index)} | "
+            f"{p50w:.2f} | {p95w:.2f} |"
         )
         print(f"| SQL, index dropped | {len(without)} | {p50o:.2f} | {p95o:.2f} |")
         print(

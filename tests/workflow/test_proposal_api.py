@@ -492,3 +492,33 @@ def test_my_tasks_are_listed_oldest_task_first_not_by_proposal(as_):
         post(as_, DRAFTER, f"proposals/{first_drafted['id']}/submit/")
     tasks = as_(KAKARI).get(f"{API}tasks/").json()
     assert [t["proposal"] for t in tasks] == [later_drafted["id"], first_drafted["id"]]
+
+
+def test_the_inbox_lookup_is_an_index_only_scan_of_the_inbox_index(as_, city):
+    """viewflow ships single-column indexes only; ours is (owner, status, created, id), so the
+    inbox's task lookup reads the index alone, already in order (bench/bench_inbox.py)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from workflow import selectors
+
+    for n in range(3):
+        submitted(as_, title=f"索引{n}")
+    with CaptureQueriesContext(connection) as ctx:
+        inbox = selectors.task_list_for_user(user=city.p(KAKARI).user)
+    assert len(inbox) == 3
+    (task_sql,) = [q["sql"] for q in ctx.captured_queries if "viewflow_task" in q["sql"]]
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL enable_seqscan = off")  # a tiny table is otherwise scanned
+            cur.execute("SET LOCAL enable_bitmapscan = off")
+        explain = "EXPLAIN " if connection.vendor == "postgresql" else "EXPLAIN QUERY PLAN "
+        cur.execute(explain + task_sql)
+        plan = " ".join(str(row) for row in cur.fetchall())
+    assert "workflow_vf_task_inbox" in plan
+    if connection.vendor == "postgresql":
+        assert "Index Only Scan" in plan
+        assert "Sort" not in plan
+    else:
+        assert "COVERING INDEX workflow_vf_task_inbox" in plan
+        assert "TEMP B-TREE" not in plan  # no sort
