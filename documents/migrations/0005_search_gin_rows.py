@@ -70,7 +70,7 @@ def _batches(cursor):
 def forward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    from documents.search.engine import gin_rows
+    from documents.search.engine_postgres import gin_rows
 
     for sql in FORWARD:
         schema_editor.execute(sql)
@@ -86,7 +86,8 @@ def backward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     from documents.search import text as T
-    from documents.search.engine import SEQ_SPAN, _attr_tokens
+    from documents.search.engine import SEQ_SPAN
+    from documents.search.engine_sqlite import _attr_tokens
 
     schema_editor.execute(
         "ALTER TABLE documents_search_chunk ADD COLUMN tokens TSVECTOR NOT NULL DEFAULT ''"
