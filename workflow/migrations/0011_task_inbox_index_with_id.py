@@ -17,8 +17,25 @@ def _concurrently(schema_editor) -> str:
     return " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
 
 
+def _drop_if_invalid(schema_editor, name: str) -> None:
+    """A concurrent build that failed leaves an invalid index of that name behind, which
+    ``IF NOT EXISTS`` would take for done: drop it so the build runs again."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT NOT i.indisvalid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid "
+            "WHERE c.relname = %s",
+            [name],
+        )
+        row = cursor.fetchone()
+    if row and row[0]:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+
+
 def forward(apps, schema_editor):
     how = _concurrently(schema_editor)
+    _drop_if_invalid(schema_editor, NEW)
     schema_editor.execute(
         f"CREATE INDEX{how} IF NOT EXISTS {NEW} ON viewflow_task (owner_id, status, created, id)"
     )
@@ -27,6 +44,7 @@ def forward(apps, schema_editor):
 
 def backward(apps, schema_editor):
     how = _concurrently(schema_editor)
+    _drop_if_invalid(schema_editor, OLD)
     schema_editor.execute(
         f"CREATE INDEX{how} IF NOT EXISTS {OLD} ON viewflow_task (owner_id, status, created)"
     )
