@@ -127,9 +127,7 @@ class Chunk:
 def _piece(piece: str) -> str:
     # Pieces are mostly single characters of a small alphabet: the cache makes mapping a text
     # for a snippet cost a dictionary lookup per character instead of two normalisations.
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", piece).casefold()).translate(
-        _invisible()
-    )
+    return _piece_run(piece)
 
 
 def _norm_map(text: str) -> tuple[str, list[int]] | None:
@@ -148,11 +146,12 @@ def _norm_map(text: str) -> tuple[str, list[int]] | None:
     odd = _odd_or_space()
     breaks = [k for k, char in enumerate(text) if char in odd]
     breaks.append(n)
+    grouped_until = 0  # a run that did not map one for one (Hangul jamo) goes group by group
     while i < n:
         stop = breaks[bisect.bisect_left(breaks, i)]
         if stop < n and _composes_with_previous(text[stop]):
             stop -= 1  # that character is the head of the mark's group
-        if stop > i:
+        if stop > i and i >= grouped_until:
             run = _piece_run(text[i:stop])
             if len(run) == stop - i:
                 out.append(run)
@@ -160,6 +159,7 @@ def _norm_map(text: str) -> tuple[str, list[int]] | None:
                 last_space = False
                 i = stop
                 continue
+            grouped_until = stop
         j = i + 1
         while j < n and _composes_with_previous(text[j]):
             j += 1

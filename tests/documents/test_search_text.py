@@ -11,7 +11,21 @@ from documents.search import text as T
 
 # Characters that shrink, grow, vanish, compose or collapse under normalisation, among plain
 # Japanese and ASCII ones.
-ODD = ["ｶﾞ", "ﾊﾟ", "ﾞ", "か\u3099", "e\u0301", "㍻", "㈱", "ﬁ", "ß", "\u200b", "\u00ad", "\ufeff"]
+ODD = [
+    "ｶﾞ",
+    "ﾊﾟ",
+    "ﾞ",
+    "か\u3099",
+    "e\u0301",
+    "㍻",
+    "㈱",
+    "ﬁ",
+    "ß",
+    "\u200b",
+    "\u00ad",
+    "\ufeff",
+    "\u1100\u1161",  # Hangul jamo: compose without being combining marks
+]
 SPACES = [" ", "  ", "\u3000", "\t", "\n", " \n ", "\u00a0"]
 PLAIN = list("予算の補正について市民ＡＢＣabcDEF１２３（）、。カタカナｱｲｳ")
 
@@ -48,7 +62,7 @@ def _texts(count: int, seed: int = 3) -> list[str]:
 
 def test_norm_map_equals_the_group_by_group_mapping():
     texts = _texts(2000)
-    assert sum(T._norm_map(t) is not None for t in texts) > 1500  # most are mappable
+    assert sum(T._norm_map(t) is not None for t in texts) > 1000  # most are mappable
     for text in texts:
         assert T._norm_map(text) == _reference(text), repr(text)
 
