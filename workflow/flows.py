@@ -1,16 +1,19 @@
 """The approval flow (回議) on viewflow: topology only; every write is in workflow/services/.
 
 One process per round (a submission). The route is variable-length, so instead of a chain of
-nodes a hub ``Switch`` loops over the route's groups (steps sharing an ``order``)::
+nodes a hub loops over the route's groups (steps sharing an ``order``)::
 
-    start ─► hub ─(a waiting group)─► split ─► review ×N ─► join ─► hub
+    start ─► hub ─(a one-step group)──────────────────────► review_one ─► hub
+              ├─(a group of several: 合議)─► split ─► review ×N ─► join ─► hub
               └─(none left, or the round stopped)─► end
 
-``split`` creates one ``review`` task per step of the next group (one for 回議 and 決裁, one per
-unit for 合議), assigned to the step's approver. ``join`` waits for all of them; on a send-back
-or rejection it cancels the sibling branches at once, and the hub then ends the process.
-Services hold the proposal row lock before driving the flow, and the flow itself locks its
-process row (``select_for_update_lock``): never two next tasks.
+``review_one`` is the task of a one-step group (a 回議 or 決裁 step): the hub (``RouteHub``)
+creates it directly, with no split and no join. ``split`` creates one ``review`` task per step
+of a 合議 group; ``join`` waits for all of them, and on a send-back or rejection cancels the
+sibling branches at once, and the hub then ends the process. Every task is assigned to its
+step's approver and carries ``{"step": <id>}``. Services hold the proposal row lock before
+driving the flow, and the flow itself locks its process row (``select_for_update_lock``):
+never two next tasks.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from workflow.nodes import RouteJoin, RouteSplit
+from workflow.nodes import RouteHub, RouteJoin, RouteSplit
 from workflow.proposals_models import Proposal, ProposalStep
 
 
@@ -41,7 +44,15 @@ class ProposalFlow(flow.Flow):
     lock_impl = lock.select_for_update_lock
 
     start = flow.StartHandle(this.start_round).Next(this.hub)
-    hub = flow.Switch().Case(this.split, this.has_waiting_group).Default(this.end)
+    hub = (
+        RouteHub(this.next_group, single=this.review_one)
+        .Case(this.review_one, this.has_one_step_group)
+        .Case(this.split, this.has_waiting_group)
+        .Default(this.end)
+    )
+    review_one = (
+        flow.View(review_screen).Assign(this.step_owner).onCreate(this.step_reached).Next(this.hub)
+    )
     split = RouteSplit(this.next_group).Next(this.review)
     review = (
         flow.View(review_screen).Assign(this.step_owner).onCreate(this.step_reached).Next(this.join)
@@ -56,14 +67,11 @@ class ProposalFlow(flow.Flow):
         activation.process.artifact = proposal
         return activation.process
 
+    def has_one_step_group(self, activation: Any) -> bool:
+        return len(_group_in_review(activation)) == 1
+
     def has_waiting_group(self, activation: Any) -> bool:
-        proposal = _proposal(activation)
-        if proposal.status != Proposal.Status.IN_REVIEW:
-            return False
-        # One query for the hub's question and the split's answer (the next group).
-        group = _next_waiting_group(proposal)
-        _Drive.stash(proposal, group)
-        return bool(group)
+        return bool(_group_in_review(activation))
 
     def next_group(self, activation: Any) -> list[int]:
         proposal = _proposal(activation)
@@ -120,6 +128,13 @@ class _Drive:
             drive["owners"] = {step.pk: step for step in group}
 
     @classmethod
+    def peek(cls, proposal: Proposal) -> list[ProposalStep] | None:
+        drive = cls.current.get()
+        if drive is None or drive["proposal"] is not proposal:
+            return None
+        return drive.get("group")
+
+    @classmethod
     def take(cls, proposal: Proposal) -> list[ProposalStep] | None:
         drive = cls.current.get()
         if drive is None or drive["proposal"] is not proposal:
@@ -145,6 +160,22 @@ def driving(proposal: Proposal) -> Iterator[None]:
 def _proposal(activation: Any) -> Proposal:
     pk = activation.process.data["proposal"]
     return _Drive.proposal(pk) or Proposal.objects.get(pk=pk)
+
+
+def _group_in_review(activation: Any) -> list[ProposalStep]:
+    """The hub's question: the next waiting group while the round is in review, else none.
+
+    One query serves the hub's two cases and the answer (the split's branches, or the one-step
+    task, and their owners): it is kept for this flow step by ``_Drive``.
+    """
+    proposal = _proposal(activation)
+    if proposal.status != Proposal.Status.IN_REVIEW:
+        return []
+    group = _Drive.peek(proposal)
+    if group is None:
+        group = _next_waiting_group(proposal)
+        _Drive.stash(proposal, group)
+    return group
 
 
 def _next_waiting_group(proposal: Proposal) -> list[ProposalStep]:

@@ -1,8 +1,10 @@
-"""A viewflow node of our own: a split whose branches are computed at run time.
+"""viewflow nodes of our own: the route's hub, a split whose branches are computed at run time,
+and a join that asks once.
 
-viewflow's open-source edition has no ``Split(data_source=)``, so a route group (one 回議 step,
-or the parallel 合議 steps that share an order) is split here: one branch per step of the group,
-each branch task carrying ``{"step": <ProposalStep id>}`` in its ``data``.
+A route group of several steps (the parallel 合議 steps that share an order) is split here: one
+branch per step, each branch task carrying ``{"step": <ProposalStep id>}`` in its ``data``. A
+group of one step (a 回議 or 決裁 step, most of a route) needs neither split nor join: the hub
+creates its review task itself, with the same ``data`` (about 13 fewer statements an approval).
 """
 
 from __future__ import annotations
@@ -15,6 +17,36 @@ from viewflow.workflow.activation import Activation
 from viewflow.workflow.exceptions import FlowRuntimeError
 from viewflow.workflow.nodes.join import Join, JoinActivation
 from viewflow.workflow.nodes.split import Split, SplitActivation
+from viewflow.workflow.nodes.switch import Switch, SwitchActivation
+
+
+class RouteHubActivation(SwitchActivation):
+    """Gives the task it creates its step when the chosen node is the one-step review."""
+
+    @Activation.status.super()
+    def create_next(self) -> Any:
+        data = None
+        if self.next_task is self.flow_task._single:
+            (step_id,) = self.flow_task._steps_of(self)
+            data = {"step": step_id}
+        yield self.next_task._create(self, self.task.token, data=data)
+
+
+class RouteHub(Switch):
+    """``RouteHub(steps_of, single=node)``: a Switch; when it picks ``single`` (a one-step group),
+    that node's task gets ``{"step": <id>}`` from ``steps_of(act)``, as a split branch would."""
+
+    activation_class = RouteHubActivation
+
+    def __init__(self, steps_of: Callable[[Any], list[int]] | Any, *, single: Any, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._steps_of = steps_of
+        self._single = single
+
+    def _resolve(self, instance: Any) -> None:
+        super()._resolve(instance)
+        self._steps_of = this.resolve(instance, self._steps_of)
+        self._single = this.resolve(instance, self._single)
 
 
 class RouteSplitActivation(SplitActivation):

@@ -2,7 +2,7 @@
 records the services and the flow already write, and one subscriber turns them into in-app
 notifications and e-mails.
 
-- a new viewflow ``review`` task (``ProposalFlow.review``, created when a step is reached)
+- a new viewflow review task (``ProposalFlow.review_one`` or ``review``, created when a step is reached)
   → ``ProposalTaskCreated`` (the step's approver, and their active deputies);
 - a ``Decision`` row ``sent_back`` → ``ProposalSentBack`` (the drafter, with the comment);
 - a ``Decision`` row ``decided`` / ``rejected`` (or ``approved_ahead`` on the decide step,
@@ -90,7 +90,7 @@ def _is_proposal_review(task: Task) -> bool:
     from workflow.flows import ProposalFlow
 
     try:
-        return task.flow_task == ProposalFlow.review
+        return task.flow_task in (ProposalFlow.review, ProposalFlow.review_one)
     except Exception:  # an unknown node of some other flow
         return False
 

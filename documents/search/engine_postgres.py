@@ -28,7 +28,7 @@ from documents.search.engine import (
 
 class PostgresEngine(Engine):
     """tsvector + GIN over ``documents_search_gin``: one row per entry for texts up to one chunk
-    (title and text together), one per text chunk beyond; see the module docstring."""
+    (title and text together), one per text chunk beyond; see engine.py's docstring."""
 
     vendor = "postgresql"
 
