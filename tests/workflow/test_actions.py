@@ -481,6 +481,47 @@ def test_each_pending_step_is_an_assigned_viewflow_task(city):
     assert Process.objects.get(pk=proposal.process_id).status == "DONE"
 
 
+def node_path(proposal: Proposal) -> list[str]:
+    """The flow nodes the round's process went through, in order."""
+    tasks = Task.objects.filter(process_id=proposal.process_id).order_by("id")
+    return [t.flow_task.name for t in tasks]
+
+
+def test_one_step_groups_skip_split_and_join_and_consultations_keep_them(city):
+    """回議 and 決裁 steps are one-step groups: the hub creates their task directly. A 合議 group
+    is split into parallel tasks and joined. Every task carries its step."""
+    make_ruleset(
+        version=2,
+        effective_on=date(2001, 4, 1),
+        authority=[("general", 0, None, "kacho")],
+        consultations=[("general", 0, None, "財政課"), ("general", 0, None, "人事課")],
+    )
+    proposal = submitted(city)
+    approve(city, proposal, KAKARI)
+    for consultee in ("zaisei_kacho", "jinji_kacho"):
+        approve(city, proposal, consultee)
+    approve(city, proposal, KACHO)
+
+    assert node_path(proposal) == [
+        "start",
+        "hub",
+        "review_one",  # 係長 (回議)
+        "hub",
+        "split",
+        "review",  # 財政課長 (合議)
+        "review",  # 人事課長 (合議)
+        "join",
+        "hub",
+        "review_one",  # 課長 (決裁)
+        "hub",
+        "end",
+    ]
+    steps = {s.task_id: s.pk for s in ProposalStep.objects.filter(proposal=proposal)}
+    for task in Task.objects.filter(process_id=proposal.process_id, flow_task_type="HUMAN"):
+        assert task.data == {"step": steps[task.pk]}
+    assert Proposal.objects.get(pk=proposal.pk).status == Proposal.Status.APPROVED
+
+
 def test_send_back_in_consultation_cancels_the_sibling_task_and_ends_the_process(city):
     make_ruleset(
         version=2,
