@@ -2,7 +2,8 @@
 records the services and the flow already write, and one subscriber turns them into in-app
 notifications and e-mails.
 
-- a new viewflow review task (``ProposalFlow.review_one`` or ``review``, created when a step is reached)
+- a new viewflow review task (``ProposalFlow.review_one`` or ``review``, created when a step
+  is reached)
   → ``ProposalTaskCreated`` (the step's approver, and their active deputies);
 - a ``Decision`` row ``sent_back`` → ``ProposalSentBack`` (the drafter, with the comment);
 - a ``Decision`` row ``decided`` / ``rejected`` (or ``approved_ahead`` on the decide step,
