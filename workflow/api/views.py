@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from directory import services as directory_services
 from workflow import selectors, services
-from workflow.proposals_models import Decision, PostReview, Proposal, ProposalStep
+from workflow.proposals_models import PostReview, Proposal
 from workflow.rendering.decision_pdf import render_decision_pdf
 from workflow.rendering.issue_letter import render_issue_letter
 
@@ -89,34 +89,34 @@ class ProposalOutput(serializers.Serializer):
     history = HistoryOutput(many=True)
 
 
-def _step_data(step: ProposalStep) -> dict[str, Any]:
+def _step_data(step: dict[str, Any]) -> dict[str, Any]:
     return {
-        "id": step.pk,
-        "order": step.order,
-        "kind": step.kind,
-        "approver": _username(step.approver),
-        "unit": step.unit.name,
-        "position": step.position,
-        "state": step.state,
-        "reason": step.reason,
-        "is_optional": step.is_optional,
+        "id": step["id"],
+        "order": step["order"],
+        "kind": step["kind"],
+        "approver": step["approver_username"],
+        "unit": step["unit_name"],
+        "position": step["position"],
+        "state": step["state"],
+        "reason": step["reason"],
+        "is_optional": step["is_optional"],
         # Added by the drafter (an extra 回議 or 合議), not required by the rules.
-        "optional": step.is_optional,
-        "acted_by": _username(step.acted_by),
-        "acting_for": _username(step.acting_for),
-        "acted_at": step.acted_at,
-        "comment": step.comment,
+        "optional": step["is_optional"],
+        "acted_by": step["acted_by_username"],
+        "acting_for": step["acting_for_username"],
+        "acted_at": step["acted_at"],
+        "comment": step["comment"],
     }
 
 
-def _history_data(entry: Decision) -> dict[str, Any]:
+def _history_data(entry: dict[str, Any]) -> dict[str, Any]:
     return {
-        "round": entry.round,
-        "actor": _username(entry.actor),
-        "acting_for": _username(entry.acting_for),
-        "action": entry.action,
-        "at": entry.at,
-        "comment": entry.comment,
+        "round": entry["round"],
+        "actor": entry["actor_username"],
+        "acting_for": entry["acting_for_username"],
+        "action": entry["action"],
+        "at": entry["at"],
+        "comment": entry["comment"],
     }
 
 
@@ -133,14 +133,14 @@ def proposal_data(proposal: Proposal) -> dict[str, Any]:
         "drafting_unit": proposal.drafting_unit.name,
         "round": proposal.round,
         "ruleset_version": proposal.ruleset.version if proposal.ruleset_id else None,
-        "route": [_step_data(step) for step in selectors.proposal_route(proposal)],
+        "route": [_step_data(step) for step in selectors.proposal_route_values(proposal)],
         "reviewers": selectors.proposal_reviewers(proposal),
         "explanations": list(proposal.explanations),
         "document_number": proposal.document_number or None,
         "fiscal_year": proposal.fiscal_year,
         "submitted_at": proposal.submitted_at,
         "decided_at": proposal.decided_at,
-        "history": [_history_data(entry) for entry in selectors.proposal_history(proposal)],
+        "history": [_history_data(e) for e in selectors.proposal_history_values(proposal)],
     }
     return ProposalOutput(data).data
 
