@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from documents.search import ALL, IndexEntry, index_replace_all, search
-from documents.search import text as T
 from documents.search.engine import CHUNK, GIN, SEQ_SPAN
+from tests.documents.test_search import oracle
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,15 +25,6 @@ def _entries() -> list[IndexEntry]:
         IndexEntry("document", 3, "長い文書", long_text, None, "internal"),
         IndexEntry("document", 4, "無関係", "本文に該当語はない", None, "public"),
     ]
-
-
-def _oracle(entries: list[IndexEntry], q: str) -> set[int]:
-    norm_q = T.normalize_query(q)
-    return {
-        e.object_id
-        for e in entries
-        if norm_q in T.normalize(e.title) or norm_q in T.normalize(e.text)
-    }
 
 
 def _migrate(target: str) -> None:
@@ -53,8 +44,8 @@ def test_an_existing_index_survives_the_postgresql_migrations():
         _migrate(latest)
     for q in TERMS:
         page = search(q=q, visible={"document": ALL}, limit=100)
-        assert {h.id for h in page.hits} == _oracle(entries, q), q
-        assert page.total == len(_oracle(entries, q))
+        assert {h.id for h in page.hits} == oracle(entries, q), q
+        assert page.total == len(oracle(entries, q))
     with connection.cursor() as cur:
         cur.execute(
             f"SELECT COUNT(*) FROM {GIN} g LEFT JOIN {CHUNK} c ON c.id = g.id "  # noqa: S608
