@@ -100,3 +100,21 @@ def _empty_search_index_in_transactional_tests(request):
     get_engine().clear()
     yield
     get_engine().clear()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, and before it is dropped on PostgreSQL, the end of every
+    other session on it: a thread that has finished (a live-server request thread) can leave
+    its connection open, checked out of the pool, and PostgreSQL refuses to drop a database
+    that is "being accessed by other users" (the run then ends with a warning and leaves it)."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
