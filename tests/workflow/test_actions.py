@@ -192,13 +192,18 @@ def test_a_waiting_step_cannot_be_acted_on(city):
         services.task_approve(actor=user(city, KACHO), step=decide)
 
 
-def test_consultations_run_in_parallel_and_all_must_agree(city):
+def consult_zaisei_and_jinji() -> None:
+    """Rules v2: 課長 decides every ``general`` proposal, after 財政課 and 人事課 (合議)."""
     make_ruleset(
         version=2,
         effective_on=date(2001, 4, 1),
         authority=[("general", 0, None, "kacho")],
         consultations=[("general", 0, None, "財政課"), ("general", 0, None, "人事課")],
     )
+
+
+def test_consultations_run_in_parallel_and_all_must_agree(city):
+    consult_zaisei_and_jinji()
     proposal = submitted(city)
     approve(city, proposal, KAKARI)
     assert {(r[2], r[3]) for r in route(proposal) if r[1] == "consult"} == {
@@ -227,12 +232,7 @@ def test_send_back_needs_a_comment(city):
 
 
 def test_send_back_returns_to_the_drafter_and_resubmission_starts_a_new_round(city):
-    make_ruleset(
-        version=2,
-        effective_on=date(2001, 4, 1),
-        authority=[("general", 0, None, "kacho")],
-        consultations=[("general", 0, None, "財政課"), ("general", 0, None, "人事課")],
-    )
+    consult_zaisei_and_jinji()
     proposal = submitted(city)
     approve(city, proposal, KAKARI)
     step = pending(proposal, "zaisei_kacho")
@@ -490,12 +490,7 @@ def node_path(proposal: Proposal) -> list[str]:
 def test_one_step_groups_skip_split_and_join_and_consultations_keep_them(city):
     """回議 and 決裁 steps are one-step groups: the hub creates their task directly. A 合議 group
     is split into parallel tasks and joined. Every task carries its step."""
-    make_ruleset(
-        version=2,
-        effective_on=date(2001, 4, 1),
-        authority=[("general", 0, None, "kacho")],
-        consultations=[("general", 0, None, "財政課"), ("general", 0, None, "人事課")],
-    )
+    consult_zaisei_and_jinji()
     proposal = submitted(city)
     approve(city, proposal, KAKARI)
     for consultee in ("zaisei_kacho", "jinji_kacho"):
@@ -523,12 +518,7 @@ def test_one_step_groups_skip_split_and_join_and_consultations_keep_them(city):
 
 
 def test_send_back_in_consultation_cancels_the_sibling_task_and_ends_the_process(city):
-    make_ruleset(
-        version=2,
-        effective_on=date(2001, 4, 1),
-        authority=[("general", 0, None, "kacho")],
-        consultations=[("general", 0, None, "財政課"), ("general", 0, None, "人事課")],
-    )
+    consult_zaisei_and_jinji()
     proposal = submitted(city)
     approve(city, proposal, KAKARI)
     assert review_tasks(proposal)[1:] == [("zaisei_kacho", "ASSIGNED"), ("jinji_kacho", "ASSIGNED")]
