@@ -549,6 +549,18 @@ def test_withdraw_and_cancel_cancel_the_process(city):
     assert Process.objects.get(pk=proposal.process_id).status == "CANCELED"
 
 
+def test_send_back_at_a_one_step_group_ends_the_process(city):
+    """A 回議 step's task comes straight from the hub (no join): a send-back there still ends
+    the round's process, with nothing left open."""
+    proposal = submitted(city)
+    step = pending(proposal)
+    services.task_send_back(actor=user(city, KAKARI), step=step, comment="再検討")
+    assert review_tasks(proposal) == [(KAKARI, "DONE")]
+    assert Process.objects.get(pk=proposal.process_id).status == "DONE"
+    assert node_path(proposal)[-3:] == ["review_one", "hub", "end"]
+    assert Proposal.objects.get(pk=proposal.pk).status == Proposal.Status.RETURNED
+
+
 def test_reject_ends_the_process(city):
     proposal = submitted(city)
     approve(city, proposal, KAKARI)
