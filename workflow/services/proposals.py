@@ -264,16 +264,9 @@ def proposal_withdraw(*, actor: Any, proposal: Proposal) -> Proposal:
         raise PermissionRefused(_("Only the drafter may withdraw this proposal."))
     if proposal.status != Status.IN_REVIEW:
         raise Conflict(_("Only a proposal in review can be withdrawn."))
-    now = timezone.now()
-    cancelled = cancel_open_steps(proposal)
-    cancel_process(proposal)
-    proposal.status = Status.DRAFT
-    proposal.save(update_fields=["status", "updated_at"])
-    record_history(proposal, actor=person, action=Action.WITHDRAWN, at=now)
-    audit_proposal(
-        "workflow.proposal_withdrawn", actor, proposal, round=proposal.round, steps=cancelled
+    return _stop_round(
+        proposal, actor=actor, person=person, status=Status.DRAFT, action=Action.WITHDRAWN
     )
-    return proposal
 
 
 @transaction.atomic
@@ -288,14 +281,23 @@ def proposal_cancel(*, actor: Any, proposal: Proposal) -> Proposal:
         raise PermissionRefused(_("Only the drafter may cancel this proposal."))
     if proposal.status not in permissions.OPEN:
         raise Conflict(_("This proposal has already been decided or cancelled."))
-    now = timezone.now()
+    return _stop_round(
+        proposal, actor=actor, person=person, status=Status.CANCELLED, action=Action.CANCELLED
+    )
+
+
+def _stop_round(
+    proposal: Proposal, *, actor: Any, person: Person, status: str, action: str
+) -> Proposal:
+    """The drafter stops the round (withdraw, cancel): its open steps and viewflow process are
+    cancelled, the proposal takes ``status``; history and audit name the action."""
     cancelled = cancel_open_steps(proposal)
     cancel_process(proposal)
-    proposal.status = Status.CANCELLED
+    proposal.status = status
     proposal.save(update_fields=["status", "updated_at"])
-    record_history(proposal, actor=person, action=Action.CANCELLED, at=now)
+    record_history(proposal, actor=person, action=action, at=timezone.now())
     audit_proposal(
-        "workflow.proposal_cancelled", actor, proposal, round=proposal.round, steps=cancelled
+        f"workflow.proposal_{action}", actor, proposal, round=proposal.round, steps=cancelled
     )
     return proposal
 
