@@ -33,22 +33,20 @@ def _drop_if_invalid(schema_editor, name: str) -> None:
         schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
 
-def forward(apps, schema_editor):
+def _swap(schema_editor, build: str, columns: str, drop: str) -> None:
+    """Build index ``build`` on ``columns``, then drop ``drop``: the inbox always has one."""
     how = _concurrently(schema_editor)
-    _drop_if_invalid(schema_editor, NEW)
-    schema_editor.execute(
-        f"CREATE INDEX{how} IF NOT EXISTS {NEW} ON viewflow_task (owner_id, status, created, id)"
-    )
-    schema_editor.execute(f"DROP INDEX{how} IF EXISTS {OLD}")
+    _drop_if_invalid(schema_editor, build)
+    schema_editor.execute(f"CREATE INDEX{how} IF NOT EXISTS {build} ON viewflow_task ({columns})")
+    schema_editor.execute(f"DROP INDEX{how} IF EXISTS {drop}")
+
+
+def forward(apps, schema_editor):
+    _swap(schema_editor, NEW, "owner_id, status, created, id", OLD)
 
 
 def backward(apps, schema_editor):
-    how = _concurrently(schema_editor)
-    _drop_if_invalid(schema_editor, OLD)
-    schema_editor.execute(
-        f"CREATE INDEX{how} IF NOT EXISTS {OLD} ON viewflow_task (owner_id, status, created)"
-    )
-    schema_editor.execute(f"DROP INDEX{how} IF EXISTS {NEW}")
+    _swap(schema_editor, OLD, "owner_id, status, created", NEW)
 
 
 class Migration(migrations.Migration):
