@@ -7,8 +7,11 @@ a response never tells whether a username exists.
 
 from __future__ import annotations
 
+import logging
+import unicodedata
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
 from django.db import transaction
@@ -18,6 +21,9 @@ from rest_framework.authtoken.models import Token
 
 from audit import services as audit
 from audit.exceptions import KairanError, ValidationFailed
+from directory.integrations import ldap
+
+logger = logging.getLogger(__name__)
 
 # AuditEvent.actor_username and User.username hold 150 characters; a longer attempt is noise.
 USERNAME_AUDIT_MAX_LENGTH = 150
@@ -131,15 +137,65 @@ def token_revoke(*, user: Any, request: HttpRequest | None) -> bool:
     return bool(deleted)
 
 
-def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
-    """The key django-axes counts failures under: the username trimmed and case-folded.
+def username_fold(value: Any) -> str:
+    """A username as directories compare it (RFC 4518 string preparation, simplified): format
+    and control characters dropped, NFKC, case-folded, spaces trimmed and runs of them made one.
 
-    The directory matches usernames ignoring case and surrounding spaces, so "Tanaka " and
-    "tanaka" are one account and must share one failure count.
+    "ｋｉｍｕｒａ．ｍｉｓａｋｉ", "Kimura.Misaki " and "kimura\u200b.misaki" all fold to
+    "kimura.misaki".
+    """
+    text = attempted_username(value)
+    kept = []
+    for char in text:
+        category = unicodedata.category(char)
+        if char.isspace():
+            kept.append(" ")
+        elif category not in ("Cc", "Cf") and char not in _MAPPED_TO_NOTHING:
+            kept.append(char)
+    folded = unicodedata.normalize("NFKC", "".join(kept)).casefold()
+    # Case folding can leave a string that is not NFKC any more (e.g. "ß" → "ss" is fine, but
+    # some letters fold to a decomposed form); normalise once more.
+    folded = unicodedata.normalize("NFKC", folded)
+    return " ".join(folded.split())
+
+
+# Mapped to nothing by RFC 4518 §2.2 besides the Cc and Cf categories.
+_MAPPED_TO_NOTHING = frozenset("\u00ad\u1806\u034f\u180b\u180c\u180d\ufffc") | frozenset(
+    chr(code) for code in range(0xFE00, 0xFE10)
+)
+
+
+def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str:
+    """The key django-axes counts failures under: one key per account, whatever the spelling.
+
+    With the directory on, the key is the username of the directory entry the typed name finds
+    (the directory matches ignoring case, width and compatibility forms, so "ｋｉｍｕｒａ" and
+    "kimura" are one account and must share one count); otherwise, or when no single entry is
+    found or the directory cannot be reached, the typed name folded (``username_fold``). Axes
+    asks several times per request: the answer is kept on the request.
     """
     value: Any = None
     if credentials:
         value = credentials.get("username")
     elif request is not None:
         value = request.POST.get("username")
-    return attempted_username(value).strip().casefold()
+    typed = attempted_username(value)
+    cache: dict[str, str] | None = None
+    if request is not None:
+        cache = request.__dict__.setdefault("_kairan_lockout_keys", {})
+        if typed in cache:
+            return cache[typed]
+    key = username_fold(_directory_username(typed) or typed)
+    if cache is not None:
+        cache[typed] = key
+    return key
+
+
+def _directory_username(typed: str) -> str | None:
+    if not (getattr(settings, "LDAP", None) or {}).get("URL"):
+        return None
+    try:
+        return ldap.entry_username(username=typed.strip())
+    except ldap.DirectoryError as exc:
+        logger.warning("Directory unreachable for the lockout key, the name is folded: %s", exc)
+        return None

@@ -410,29 +410,7 @@ def authenticate(
     ):
         return None
     config = config or DirectoryConfig.from_settings()
-    query = f"(&{config.user_filter}({config.attr_username}={escape_filter_chars(username)}))"
-    conn = connect(config)
-    try:
-        # Two are enough to know the name is ambiguous; size-limit results do not raise.
-        conn.search(
-            config.user_base,
-            query,
-            ldap3.SUBTREE,
-            attributes=config.person_attributes,
-            size_limit=2,
-        )
-        found = [
-            (item["dn"], item.get("attributes") or {})
-            for item in conn.response or []
-            if item.get("type") == "searchResEntry"
-        ]
-    except LDAPException as exc:
-        raise DirectoryError(
-            _("Searching the directory at %(url)s failed: %(error)s")
-            % {"url": config.url, "error": exc}
-        ) from exc
-    finally:
-        conn.unbind()
+    found = _find_people(username, config, attributes=config.person_attributes)
     if len(found) != 1:
         logger.info("Directory sign-in refused: %d entries match the username", len(found))
         return None
@@ -444,6 +422,45 @@ def authenticate(
         logger.info("Directory sign-in refused: wrong password for %s", entry.dn)
         return None
     return entry
+
+
+def entry_username(*, username: str, config: DirectoryConfig | None = None) -> str | None:
+    """The username stored in the one directory entry that ``username`` names, as the directory
+    matches it (ignoring case, width and other compatibility forms); None when not exactly one.
+
+    Sign-in lockouts count per entry found, so every spelling the directory accepts for one
+    person shares one failure count. Raises DirectoryError when the directory cannot be reached.
+    """
+    if not _is_acceptable(username, MAX_USERNAME_LENGTH):
+        return None
+    config = config or DirectoryConfig.from_settings()
+    found = _find_people(username, config, attributes=[config.attr_username])
+    if len(found) != 1:
+        return None
+    return _first(found[0][1], config.attr_username) or None
+
+
+def _find_people(
+    username: str, config: DirectoryConfig, *, attributes: list[str]
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """The entries (at most two: enough to know a name is ambiguous) matching ``username``."""
+    query = f"(&{config.user_filter}({config.attr_username}={escape_filter_chars(username)}))"
+    conn = connect(config)
+    try:
+        # Size-limit results do not raise.
+        conn.search(config.user_base, query, ldap3.SUBTREE, attributes=attributes, size_limit=2)
+        return [
+            (item["dn"], item.get("attributes") or {})
+            for item in conn.response or []
+            if item.get("type") == "searchResEntry"
+        ]
+    except LDAPException as exc:
+        raise DirectoryError(
+            _("Searching the directory at %(url)s failed: %(error)s")
+            % {"url": config.url, "error": exc}
+        ) from exc
+    finally:
+        conn.unbind()
 
 
 def _bind_as(config: DirectoryConfig, dn: str, password: str) -> bool:
