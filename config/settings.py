@@ -172,6 +172,20 @@ if TASK_WORKERS == "external":
 else:
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
+# --- E-mail ---------------------------------------------------------------------------------
+# Notifications are in-app; their e-mail copy goes out only when a mail server is named.
+# Without KAIRAN_EMAIL_HOST (the default) no mail is attempted at all (not Django's
+# localhost:25, which would log a failure for every notification): see
+# directory.notifications.email_configured().
+EMAIL_HOST = _env("EMAIL_HOST")
+EMAIL_PORT = int(_env("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = _env("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = _env("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(_env("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = _env("EMAIL_FROM", "webmaster@localhost")
+
 # --- Authentication -------------------------------------------------------------------------
 LDAP = {
     "URL": _env("LDAP_URL"),

@@ -20,6 +20,7 @@ from directory.models import Notification, Person
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "email_configured",
     "notification_create",
     "notification_email",
     "notifications_for",
@@ -39,13 +40,24 @@ def notification_create(
     )
 
 
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+
+def email_configured() -> bool:
+    """Whether notifications get an e-mail copy at all: a mail server is named
+    (``KAIRAN_EMAIL_HOST``), or a backend other than SMTP was chosen (console, file, the
+    tests' locmem). Without either, notifications are in-app only and no mail is attempted."""
+    return bool(settings.EMAIL_HOST) or settings.EMAIL_BACKEND != SMTP_BACKEND
+
+
 def notification_email(*, recipient: Person, subject: str, body: str) -> bool:
-    """Send the e-mail copy of a notification when the person has an address.
+    """Send the e-mail copy of a notification when mail is configured and the person has an
+    address.
 
     A mail failure is logged and reported as False; it never propagates (the approval it
     announces is already committed). Returns True when a message was handed to the backend.
     """
-    if not recipient.email:
+    if not recipient.email or not email_configured():
         return False
     try:
         send_mail(

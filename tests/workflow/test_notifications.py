@@ -8,12 +8,14 @@ Scenarios run through workflow/services/ in the city of tests/workflow/conftest.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import mail
+from django.core.mail.backends import smtp
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -292,6 +294,67 @@ def test_a_mail_failure_is_logged_and_keeps_the_in_app_notification(
     assert proposal.status == "in_review"
     assert len(notes(city, KAKARI)) == 1
     assert "Notification e-mail" in caplog.text
+
+
+SMTP = "django.core.mail.backends.smtp.EmailBackend"
+
+
+@pytest.fixture
+def smtp_attempts(settings, monkeypatch):
+    """Django's SMTP backend (what runs outside tests) with its delivery recorded: each attempt
+    as (host, port, recipients), answered like a host with no mail server (connection refused)
+    unless that host is the configured one, which accepts."""
+    settings.EMAIL_BACKEND = SMTP
+    attempts = []
+
+    def send_messages(self, messages):
+        attempts.append((self.host, self.port, [m.to for m in messages]))
+        if self.host != "mail.city.example.jp":
+            raise ConnectionRefusedError(111, "Connection refused")
+        return len(messages)
+
+    monkeypatch.setattr(smtp.EmailBackend, "send_messages", send_messages)
+    return attempts
+
+
+def test_without_a_mail_server_an_approval_notifies_in_app_only(
+    city, on_commit, settings, smtp_attempts, caplog
+):
+    settings.EMAIL_HOST = ""  # config.settings without KAIRAN_EMAIL_HOST
+    set_email(city, KAKARI, "kakari@city.example.jp")
+    set_email(city, KACHO, "kacho@city.example.jp")
+    caplog.set_level(logging.INFO)
+
+    proposal = submit(city, on_commit)
+    approve(city, on_commit, proposal, KAKARI)
+
+    assert [n[0] for n in notes(city, KAKARI)] == ["workflow.task_created"]
+    assert [n[0] for n in notes(city, KACHO)] == ["workflow.task_created"]
+    assert smtp_attempts == []
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_with_a_mail_server_an_approval_is_also_mailed(city, on_commit, settings, smtp_attempts):
+    settings.EMAIL_HOST = "mail.city.example.jp"
+    set_email(city, KACHO, "kacho@city.example.jp")
+    proposal = submit(city, on_commit)
+
+    approve(city, on_commit, proposal, KAKARI)
+
+    assert [n[0] for n in notes(city, KACHO)] == ["workflow.task_created"]
+    assert smtp_attempts == [("mail.city.example.jp", 25, [["kacho@city.example.jp"]])]
+
+
+def test_mail_is_configured_by_a_host_or_a_non_smtp_backend(settings):
+    from directory.notifications import email_configured
+
+    settings.EMAIL_BACKEND, settings.EMAIL_HOST = SMTP, ""
+    assert not email_configured()
+    settings.EMAIL_HOST = "mail.city.example.jp"
+    assert email_configured()
+    settings.EMAIL_HOST = ""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    assert email_configured()
 
 
 class FailingBackend:
