@@ -35,3 +35,10 @@ class Conflict(KairanError):
 
 class ChainBroken(KairanError):
     status_code = 500
+
+
+class Busy(KairanError):
+    """The database kept refusing the change as a lock conflict (a deadlock or a serialization
+    failure) after every retry: try again later. Nothing was written."""
+
+    status_code = 503

@@ -111,7 +111,7 @@ def record_many(specs: Iterable[EventSpec]) -> list[AuditEvent]:
 
 
 def _locked_head() -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
+    head = AuditChainHead.objects.select_for_update(of=("self",), no_key=True).filter(pk=1).first()
     if head is not None:
         return head
     # First event ever (or after a test flush): create the head; a concurrent creator wins the
@@ -121,7 +121,7 @@ def _locked_head() -> AuditChainHead:
             AuditChainHead.objects.create(pk=1, last_seq=0, last_hash=GENESIS_HASH)
     except IntegrityError:
         pass
-    return AuditChainHead.objects.select_for_update().get(pk=1)
+    return AuditChainHead.objects.select_for_update(of=("self",), no_key=True).get(pk=1)
 
 
 def _fields_of(spec: EventSpec) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from audit.transactions import atomic_service
 from directory.models import Notification, Person
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 
-@transaction.atomic
+@atomic_service
 def notification_create(
     *, recipient: Person, kind: str, title: str, body: str = "", url: str = ""
 ) -> Notification:
@@ -73,7 +73,7 @@ def notification_email(*, recipient: Person, subject: str, body: str) -> bool:
     return True
 
 
-@transaction.atomic
+@atomic_service
 def notifications_mark_read(
     *, person: Person, ids: Iterable[int] | None = None, all: bool = False
 ) -> int:

@@ -12,11 +12,11 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
 from audit.services import EventSpec, record, record_many
+from audit.transactions import atomic_service
 from directory.models import Delegation, Person, Source
 from directory.selectors import person_for_user
 from directory.snapshot import DirectorySnapshot, PersonEntry, SyncSummary
@@ -34,7 +34,7 @@ __all__ = [
 # --- Public services -----------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_service
 def directory_apply_snapshot(
     *,
     snapshot: DirectorySnapshot,
@@ -78,7 +78,7 @@ def directory_apply_snapshot(
     return summary
 
 
-@transaction.atomic
+@atomic_service
 def directory_upsert_person(
     *, entry: PersonEntry, source: str = Source.DIRECTORY, actor: Any = None
 ) -> Person | None:
@@ -108,7 +108,7 @@ def _staff(actor: Any) -> Person:
     return person
 
 
-@transaction.atomic
+@atomic_service
 def delegation_create(
     *, actor: Any, deputy_username: str, start_at: datetime, end_at: datetime
 ) -> Delegation:
@@ -143,14 +143,16 @@ def delegation_create(
     return delegation
 
 
-@transaction.atomic
+@atomic_service
 def delegation_revoke(*, actor: Any, delegation: Delegation) -> Delegation:
     """The principal revokes a delegation: the deputy may no longer act for them from now on
     (what they already did stays, with its 後閲). Raises PermissionRefused for anyone but the
     principal, Conflict when already revoked."""
     person = _staff(actor)
     delegation = (
-        Delegation.objects.select_for_update().select_related("deputy__user").get(pk=delegation.pk)
+        Delegation.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("deputy__user")
+        .get(pk=delegation.pk)
     )
     if delegation.principal_id != person.pk:
         raise PermissionRefused(_("Only the principal may revoke this delegation."))

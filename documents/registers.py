@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.exceptions import ValidationFailed
+from audit.transactions import atomic_service
 from directory.calendar import fiscal_year
 from documents import hooks
 from documents.models import Document, RegisterCounter, RegisterEntry
 from documents.services import division_of
 
 
-@transaction.atomic
+@atomic_service
 def register_entry_create(
     *,
     actor: Any,
@@ -44,9 +44,9 @@ def register_entry_create(
         if hooks.decided_proposal(actor, proposal_id) is None:
             raise ValidationFailed(_("Only a decided proposal can be issued."))
     fy = fiscal_year(on)
-    counter, _created = RegisterCounter.objects.select_for_update().get_or_create(
-        kind=kind, unit=unit, fiscal_year=fy
-    )
+    counter, _created = RegisterCounter.objects.select_for_update(
+        of=("self",), no_key=True
+    ).get_or_create(kind=kind, unit=unit, fiscal_year=fy)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     entry = RegisterEntry.objects.create(

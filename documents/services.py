@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.exceptions import Conflict, KairanError, PermissionRefused, ValidationFailed
+from audit.transactions import atomic_service, run_atomic
 from directory.calendar import fiscal_year
 from directory.models import OrgUnit
 from directory.selectors import person_for_user, person_primary_post, unit_at_level
@@ -141,7 +142,7 @@ def document_add_version(
     sha256 = _hash(content)
 
     def write() -> DocumentVersion:
-        locked = Document.objects.select_for_update().get(pk=document.pk)
+        locked = Document.objects.select_for_update(of=("self",), no_key=True).get(pk=document.pk)
         last = locked.versions.order_by("-number").values_list("number", flat=True).first() or 0
         blob = _blob_for(sha256=sha256, checked=checked, content=content)
         version = _version_create(
@@ -246,8 +247,7 @@ def _blob_for(*, sha256: str, checked: validation.CheckedUpload, content: IO[byt
 def _with_blob_cleanup(write, *, sha256: str):
     """Run ``write`` atomically; on failure remove a file that no committed row refers to."""
     try:
-        with transaction.atomic():
-            return write()
+        return run_atomic(write, name="document upload")
     except BaseException:
         if not Blob.objects.filter(sha256=sha256, purged_at__isnull=True).exists():
             storage.delete_blob(key=storage.key_for(sha256))
@@ -332,7 +332,9 @@ def extraction_run(*, version_id: int) -> TextExtraction:
         job.save(update_fields=["status", "text", "is_truncated", "error", "finished_at"])
         # The document row lock serialises every index write of one document (new versions
         # take it too), so two writers never rebuild the same index entry at once.
-        document = Document.objects.select_for_update().get(pk=job.version.document_id)
+        document = Document.objects.select_for_update(of=("self",), no_key=True).get(
+            pk=job.version.document_id
+        )
         if job.status == TextExtraction.Status.DONE and document.disposed_at is None:
             _index(document)
     if job.status == TextExtraction.Status.DONE:
@@ -355,7 +357,7 @@ def _index(document: Document) -> None:
 # --- binders ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_service
 def binder_create(
     *,
     actor: Any,
@@ -395,7 +397,7 @@ def binder_create(
     return binder
 
 
-@transaction.atomic
+@atomic_service
 def binder_close(
     *, actor: Any, binder: Binder, closed_on: date | None = None, request: Any = None
 ) -> Binder:
@@ -403,7 +405,7 @@ def binder_close(
     today), never earlier than the binder's own year. Raises PermissionRefused, Conflict."""
     if not permissions.can_manage_binders(actor, binder.unit_id):
         raise PermissionRefused(_("Only members of the division may close its binders."))
-    binder = Binder.objects.select_for_update().get(pk=binder.pk)
+    binder = Binder.objects.select_for_update(of=("self",), no_key=True).get(pk=binder.pk)
     if binder.status != Binder.Status.OPEN:
         raise Conflict(_("This binder is not open."))
     closed_on = closed_on or timezone.localdate()
@@ -415,7 +417,7 @@ def binder_close(
     return binder
 
 
-@transaction.atomic
+@atomic_service
 def binder_set_legal_hold(
     *, actor: Any, binder: Binder, is_held: bool, reason: str = "", request: Any = None
 ) -> Binder:
@@ -425,7 +427,7 @@ def binder_set_legal_hold(
     reason = (reason or "").strip()
     if is_held and not reason:
         raise ValidationFailed(_("A legal hold needs a reason."))
-    binder = Binder.objects.select_for_update().get(pk=binder.pk)
+    binder = Binder.objects.select_for_update(of=("self",), no_key=True).get(pk=binder.pk)
     if binder.status == Binder.Status.DISPOSED:
         raise Conflict(_("This binder has been disposed of."))
     binder.is_legal_hold, binder.legal_hold_reason = is_held, reason[:500] if is_held else ""
@@ -435,7 +437,7 @@ def binder_set_legal_hold(
     return binder
 
 
-@transaction.atomic
+@atomic_service
 def document_file(*, actor: Any, document: Document, binder: Binder, request: Any = None) -> None:
     """File a document of the actor's 課 into an open binder of the same 課."""
     if not (
@@ -452,7 +454,7 @@ def document_file(*, actor: Any, document: Document, binder: Binder, request: An
     _audit_binder("documents.filed", actor, binder, request, document=document.pk)
 
 
-@transaction.atomic
+@atomic_service
 def proposal_file(
     *, actor: Any, binder: Binder, proposal_id: int, request: Any = None
 ) -> FiledProposal:
@@ -478,7 +480,7 @@ def proposal_file(
     return filed
 
 
-@transaction.atomic
+@atomic_service
 def binder_dispose(
     *, actor: Any, binder: Binder, approval_reference: str, request: Any = None
 ) -> DisposalRecord:
@@ -494,7 +496,7 @@ def binder_dispose(
     approval = hooks.approved_disposal(reference) if reference else None
     if approval is None or binder.pk not in approval.binder_ids:
         raise PermissionRefused(_("Disposal needs an approved disposal decision for this binder."))
-    binder = Binder.objects.select_for_update().get(pk=binder.pk)
+    binder = Binder.objects.select_for_update(of=("self",), no_key=True).get(pk=binder.pk)
     if binder.status == Binder.Status.DISPOSED:
         raise Conflict(_("This binder has already been disposed of."))
     if binder.is_legal_hold:

@@ -15,12 +15,12 @@ import zipfile
 from typing import IO, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.exceptions import PermissionRefused
+from audit.transactions import atomic_service
 from directory.calendar import fiscal_year_label
 from documents import permissions, storage
 from documents.models import Binder, Document, DocumentVersion, Retention
@@ -40,7 +40,7 @@ def package_file_name(binder: Binder) -> str:
     return f"binder-{binder.pk}-{binder.fiscal_year}-transfer.zip"
 
 
-@transaction.atomic
+@atomic_service
 def binder_transfer_package(*, actor: Any, binder: Binder, request: Any = None) -> IO[bytes]:
     """The transfer package of a binder as a spooled file at position 0 (close it when done).
 

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.exceptions import Conflict, KairanError, NotFound, PermissionRefused, ValidationFailed
+from audit.transactions import atomic_service
 from directory.calendar import fiscal_year_label, wareki
 from documents import hooks as documents_hooks
 from documents import permissions as documents_permissions
@@ -64,7 +65,7 @@ def connect() -> None:
 # --- proposing --------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_service
 def disposal_propose(*, actor: Any, binders: Iterable[Binder | int]) -> Proposal:
     """Propose the disposal of binders of the actor's 課 that are past their disposal date, and
     submit the proposal (category ``disposal``) on its route.
@@ -89,7 +90,10 @@ def disposal_propose(*, actor: Any, binders: Iterable[Binder | int]) -> Proposal
         raise NotFound(_("Not found."))
     unit = documents_services.division_of(actor)
     locked = list(
-        Binder.objects.select_for_update().select_related("unit").filter(pk__in=ids).order_by("pk")
+        Binder.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("unit")
+        .filter(pk__in=ids)
+        .order_by("pk")
     )
     others = [b for b in locked if b.unit_id != unit.pk]
     if others:
@@ -202,7 +206,7 @@ def on_approval_event(sender: Any, event: Any, **kwargs: Any) -> None:
     disposal_carry_out(proposal_id=event.proposal_id)
 
 
-@transaction.atomic
+@atomic_service
 def disposal_carry_out(*, proposal_id: int) -> list[DisposalProposalBinder]:
     """Destroy the binders of an approved disposal proposal that are still ``proposed``.
 
@@ -211,7 +215,7 @@ def disposal_carry_out(*, proposal_id: int) -> list[DisposalProposalBinder]:
     Returns the links processed now.
     """
     proposal = (
-        Proposal.objects.select_for_update()
+        Proposal.objects.select_for_update(of=("self",), no_key=True)
         .select_related("category", "drafter__user", "drafting_unit")
         .get(pk=proposal_id)
     )
@@ -225,8 +229,17 @@ def disposal_carry_out(*, proposal_id: int) -> list[DisposalProposalBinder]:
     )
     deciders = _decider_users(proposal)
     now = timezone.now()
+    # Every binder locked now, in key order, before anything is audited: the audit chain's
+    # head is the last lock a transaction takes (audit/transactions.py).
+    binders = {
+        binder.pk: binder
+        for binder in Binder.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("unit")
+        .filter(pk__in=[link.binder_id for link in links])
+        .order_by("pk")
+    }
     for link in links:
-        binder = Binder.objects.select_for_update().select_related("unit").get(pk=link.binder_id)
+        binder = binders[link.binder_id]
         executor = _executor(proposal, binder, deciders)
         if binder.is_legal_hold:
             reason = _("Under legal hold: %(reason)s") % {"reason": binder.legal_hold_reason}

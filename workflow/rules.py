@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.exceptions import PermissionRefused, ValidationFailed
+from audit.transactions import atomic_service
 from workflow.models import (
     AmountRange,
     ApprovalLevel,
@@ -151,7 +151,7 @@ def ruleset_is_locked(*, ruleset: AuthorityRuleSet, today: date | None = None) -
     return ruleset.effective_on <= (today or timezone.localdate())
 
 
-@transaction.atomic
+@atomic_service
 def ruleset_copy(
     *, actor, source: AuthorityRuleSet, effective_on: date | None = None, note: str = ""
 ) -> AuthorityRuleSet:

@@ -14,7 +14,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Process, Task
@@ -22,6 +21,7 @@ from viewflow.workflow.status import PROCESS, STATUS
 
 from audit import services as audit
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
+from audit.transactions import atomic_service
 from directory.models import OrgUnit, Person
 from directory.selectors import person_for_user
 from workflow.dx import permissions, selectors
@@ -40,7 +40,7 @@ COST_MAX = 10**15
 # --- drafting ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_service
 def action_plan_create(
     *,
     actor: Any,
@@ -71,7 +71,7 @@ def action_plan_create(
     return plan
 
 
-@transaction.atomic
+@atomic_service
 def action_plan_update(
     *,
     actor: Any,
@@ -111,7 +111,7 @@ def action_plan_update(
     return plan
 
 
-@transaction.atomic
+@atomic_service
 def action_plan_submit(*, actor: Any, plan: ActionPlan) -> ActionPlan:
     """draft/returned → in_review, a new round for today's secretariat: the first submission
     starts the process, a resubmission completes the drafter's ``revise`` task.
@@ -169,7 +169,7 @@ def action_plan_submit(*, actor: Any, plan: ActionPlan) -> ActionPlan:
     return plan
 
 
-@transaction.atomic
+@atomic_service
 def action_plan_cancel(*, actor: Any, plan: ActionPlan, comment: str = "") -> ActionPlan:
     """The drafter abandons a plan before the committee approves it; its process and open task
     are cancelled. Raises PermissionRefused (not the drafter), Conflict (approved or later)."""
@@ -193,7 +193,7 @@ def action_plan_cancel(*, actor: Any, plan: ActionPlan, comment: str = "") -> Ac
 # --- the secretariat and the committee --------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_service
 def action_plan_claim(*, actor: Any, plan: ActionPlan) -> ActionPlan:
     """A secretariat or committee member takes the plan's open review or approval task, so
     colleagues see it is being handled. Raises PermissionRefused (not a member, or the
@@ -211,7 +211,7 @@ def action_plan_claim(*, actor: Any, plan: ActionPlan) -> ActionPlan:
     return plan
 
 
-@transaction.atomic
+@atomic_service
 def action_plan_review(
     *,
     actor: Any,
@@ -256,7 +256,7 @@ def action_plan_review(
     return plan
 
 
-@transaction.atomic
+@atomic_service
 def action_plan_send_back(
     *,
     actor: Any,
@@ -295,7 +295,7 @@ def action_plan_send_back(
     return plan
 
 
-@transaction.atomic
+@atomic_service
 def action_plan_approve(
     *, actor: Any, plan: ActionPlan, comment: str = "", report_due_on: date | None = None
 ) -> ActionPlan:
@@ -335,7 +335,7 @@ def action_plan_approve(
 # --- results (効果検証) -------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_service
 def action_plan_report(
     *, actor: Any, plan: ActionPlan, results: str, is_final: bool = True
 ) -> ActionPlan:
@@ -378,7 +378,7 @@ def action_plan_report(
 # --- settings ---------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@atomic_service
 def dx_settings_update(
     *, actor: Any, secretariat_unit: OrgUnit | None, committee_group: Group | None
 ) -> DXSettings:
@@ -387,7 +387,9 @@ def dx_settings_update(
     permission."""
     if not (actor and actor.is_active and actor.has_perm("workflow.change_dxsettings")):
         raise PermissionRefused(_("You may not change the DX settings."))
-    settings_row, _created = DXSettings.objects.select_for_update().get_or_create(key=1)
+    settings_row, _created = DXSettings.objects.select_for_update(
+        of=("self",), no_key=True
+    ).get_or_create(key=1)
     settings_row.secretariat_unit = secretariat_unit
     settings_row.committee_group = committee_group
     settings_row.save(update_fields=["secretariat_unit", "committee_group"])
@@ -414,7 +416,7 @@ def _person(actor: Any) -> Person:
 
 
 def _locked(plan_id: int) -> ActionPlan:
-    return ActionPlan.objects.select_for_update().get(pk=plan_id)
+    return ActionPlan.objects.select_for_update(of=("self",), no_key=True).get(pk=plan_id)
 
 
 def _check_reviewer(person: Person, plan: ActionPlan) -> None:

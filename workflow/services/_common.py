@@ -42,7 +42,7 @@ def acting_person(actor: Any) -> Person:
 def locked_proposal(proposal_id: int) -> Proposal:
     """The proposal row, locked for this transaction: every action on a proposal starts here."""
     return (
-        Proposal.objects.select_for_update()
+        Proposal.objects.select_for_update(of=("self",), no_key=True)
         .select_related("category", "drafting_unit")
         .get(pk=proposal_id)
     )

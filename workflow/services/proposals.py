@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
+from audit.transactions import atomic_service
 from directory.models import OrgUnit, Person
 from directory.selectors import (
     person_primary_post,
@@ -49,7 +49,7 @@ def _index(proposal: Proposal) -> None:
     index_upsert(**{f.name: getattr(entry, f.name) for f in fields(entry)})
 
 
-@transaction.atomic
+@atomic_service
 def proposal_create(
     *,
     actor: Any,
@@ -107,7 +107,7 @@ def proposal_create(
     return proposal
 
 
-@transaction.atomic
+@atomic_service
 def circulation_create(
     *, actor: Any, title: str, body: str = "", recipients: Sequence[str]
 ) -> Proposal:
@@ -142,7 +142,7 @@ def circulation_create(
     return proposal
 
 
-@transaction.atomic
+@atomic_service
 def proposal_update(
     *,
     actor: Any,
@@ -216,7 +216,7 @@ def proposal_update(
     return proposal
 
 
-@transaction.atomic
+@atomic_service
 def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
     """draft/returned → in_review: a new round on the route under today's rules; the first
     step(s) become pending. Raises PermissionRefused (not the drafter), Conflict (status)."""
@@ -252,7 +252,7 @@ def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
     return proposal
 
 
-@transaction.atomic
+@atomic_service
 def proposal_withdraw(*, actor: Any, proposal: Proposal) -> Proposal:
     """引戻し: the drafter takes an in-review proposal back to draft; pending steps cancelled.
 
@@ -269,7 +269,7 @@ def proposal_withdraw(*, actor: Any, proposal: Proposal) -> Proposal:
     )
 
 
-@transaction.atomic
+@atomic_service
 def proposal_cancel(*, actor: Any, proposal: Proposal) -> Proposal:
     """取下げ: the drafter abandons the proposal; it stays on record as ``cancelled``.
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
+from audit.transactions import atomic_service
 from directory.calendar import fiscal_year
 from directory.models import OrgUnit, Person
 from directory.selectors import (
@@ -41,7 +41,7 @@ from workflow.services._common import (
 )
 
 
-@transaction.atomic
+@atomic_service
 def task_approve(*, actor: Any, step: ProposalStep, comment: str = "") -> ProposalStep:
     """Approve (or agree to, or decide) a pending step, as its approver or their deputy (代決).
 
@@ -85,7 +85,7 @@ def task_approve(*, actor: Any, step: ProposalStep, comment: str = "") -> Propos
     return step
 
 
-@transaction.atomic
+@atomic_service
 def task_send_back(*, actor: Any, step: ProposalStep, comment: str) -> ProposalStep:
     """差戻し: return the proposal to the drafter with a comment; all other open steps of the
     round are cancelled. Raises ValidationFailed without a comment, PermissionRefused,
@@ -125,7 +125,7 @@ def task_send_back(*, actor: Any, step: ProposalStep, comment: str) -> ProposalS
     return step
 
 
-@transaction.atomic
+@atomic_service
 def task_reject(*, actor: Any, step: ProposalStep, comment: str = "") -> ProposalStep:
     """否決: the final approver rejects the proposal. Raises PermissionRefused when the step is
     not a decide step or not the actor's, Conflict when it is no longer pending."""
@@ -162,7 +162,7 @@ def task_reject(*, actor: Any, step: ProposalStep, comment: str = "") -> Proposa
     return step
 
 
-@transaction.atomic
+@atomic_service
 def task_approve_ahead(*, actor: Any, proposal: Proposal, comment: str = "") -> ProposalStep:
     """引上げ承認: an approver further along the route approves while earlier approvers are
     absent; the earlier open 回議 steps are ``skipped``, the actor's step is approved (or
@@ -229,12 +229,12 @@ def task_approve_ahead(*, actor: Any, proposal: Proposal, comment: str = "") -> 
     return step
 
 
-@transaction.atomic
+@atomic_service
 def post_review_ack(*, actor: Any, post_review: PostReview) -> PostReview:
     """The principal acknowledges a 後閲 item. Raises PermissionRefused for anyone else,
     Conflict when already acknowledged."""
     person = acting_person(actor)
-    item = PostReview.objects.select_for_update().get(pk=post_review.pk)
+    item = PostReview.objects.select_for_update(of=("self",), no_key=True).get(pk=post_review.pk)
     if item.principal_id != person.pk:
         raise PermissionRefused(_("This post-review item is not yours."))
     if item.acknowledged_at is not None:
@@ -295,9 +295,9 @@ def _decide(proposal: Proposal, *, now: datetime) -> None:
     decision that rolls back gives its number back with it.
     """
     fy = fiscal_year(now)
-    counter, _created = DocumentCounter.objects.select_for_update().get_or_create(
-        unit=proposal.drafting_unit, fiscal_year=fy
-    )
+    counter, _created = DocumentCounter.objects.select_for_update(
+        of=("self",), no_key=True
+    ).get_or_create(unit=proposal.drafting_unit, fiscal_year=fy)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     proposal.status = Status.APPROVED

@@ -1,0 +1,87 @@
+"""Transactions that survive lock conflicts: every service's outermost transaction.
+
+PostgreSQL may end a transaction with ``deadlock detected`` (40P01) or ``could not serialize``
+(40001) when two writers meet; nothing of it was written, and running it again is the documented
+remedy. ``atomic_service`` is ``transaction.atomic`` that, as the outermost transaction, runs the
+service again (up to ``ATTEMPTS`` times, with a short random pause) on those two errors, and
+raises ``Busy`` (503) if they persist — never a 500. Inside an outer transaction it is a plain
+``atomic``: the outer one has been rolled back too, so only its owner could run it again.
+
+It lives in the lowest app, like the domain errors, so every app's services can use it.
+
+Lock order (docs/architecture.md "Locks"): a service locks the rows it changes with
+``select_for_update(of=("self",), no_key=True)`` — ``of`` so that joined shared rows (a category,
+a unit) are not locked, ``no_key`` so that rows merely referencing a locked row (checked by
+PostgreSQL's deferred foreign keys at COMMIT) do not wait for it — in this order: the proposal
+(or binder, document, plan) first, then viewflow's process row, then counters, and the audit
+chain's head last.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from django.db import OperationalError, transaction
+from django.utils.translation import gettext as _
+
+from audit.exceptions import Busy
+
+logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+ATTEMPTS = 5
+# deadlock_detected, serialization_failure
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` (Django's wrapper or the driver's error) is a deadlock or serialization
+    failure, after which the whole transaction may simply be run again."""
+    for error in (exc, exc.__cause__):
+        if error is not None and getattr(error, "sqlstate", None) in RETRYABLE_SQLSTATES:
+            return True
+    return False
+
+
+def atomic_service(func: Callable[P, R]) -> Callable[P, R]:
+    """``transaction.atomic`` for a service, run again on a lock conflict when outermost."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return run_atomic(functools.partial(func, *args, **kwargs), name=func.__qualname__)
+
+    return wrapper
+
+
+def run_atomic(work: Callable[[], R], *, name: str = "") -> R:
+    """Run ``work()`` in a transaction; as the outermost one, again on a lock conflict.
+
+    Raises Busy (503) when every attempt met a conflict, and whatever ``work`` raises otherwise.
+    """
+    if transaction.get_connection().in_atomic_block:
+        with transaction.atomic():
+            return work()
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return work()
+        except OperationalError as exc:
+            if not is_lock_conflict(exc):
+                raise
+            logger.warning(
+                "%s: lock conflict (attempt %d of %d): %s", name or work, attempt, ATTEMPTS, exc
+            )
+            if attempt == ATTEMPTS:
+                raise Busy(
+                    _("The system is busy. Nothing was saved; please try again shortly.")
+                ) from exc
+            # Short and random, so two transactions that met do not meet again in step.
+            time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311
+    raise AssertionError("unreachable")
