@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from audit.validators import as_db_id
 from directory.notifications import notifications_for, notifications_mark_read
 from directory.selectors import person_for_user
 
@@ -35,7 +36,7 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     """POST ``id`` (one or more) or ``all=1``: mark my notifications read; back to the list,
     or on to ``next`` (the notification's own link)."""
     person = _me(request)
-    ids = [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    ids = [i for i in map(as_db_id, request.POST.getlist("id")) if i is not None]
     notifications_mark_read(person=person, ids=ids, all=request.POST.get("all") == "1")
     target = request.POST.get("next", "")
     if target.startswith("/") and not target.startswith("//"):

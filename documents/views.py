@@ -5,12 +5,11 @@ Thin: parse, call a selector or a service, render. Domain errors become their st
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
-from audit.exceptions import KairanError, NotFound, PermissionRefused
+from audit.exceptions import KairanError, NotFound, PermissionRefused, ValidationFailed
 from audit.permissions import can_view_audit_log
+from audit.validators import as_db_id, date_param, year_param
 from directory.calendar import fiscal_year, fiscal_year_label
 from documents import permissions, previews, registers, selectors, services, validation
 from documents.api.views import version_response
@@ -163,10 +163,9 @@ class ExtractionStatusView(LoginRequiredMixin, View):
 
 class DocumentDownloadView(LoginRequiredMixin, View):
     def get(self, request: HttpRequest, document_id: int) -> HttpResponse:
-        raw = request.GET.get("version") or ""
         try:
             document = selectors.document_get(user=request.user, document_id=document_id)
-            number = int(raw) if raw.isdigit() else None
+            number = as_db_id(request.GET.get("version"))
             version = selectors.version_get(document=document, number=number)
             opened = services.version_open(
                 actor=request.user, document=document, version=version, request=request
@@ -223,10 +222,9 @@ class DisposalDueView(LoginRequiredMixin, View):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         try:
-            on = date.fromisoformat(request.GET.get("on") or "") if request.GET.get("on") else None
-        except ValueError:
-            on = None
-        on = on or timezone.localdate()
+            on = date_param(request.GET.get("on")) or timezone.localdate()
+        except ValidationFailed as exc:
+            raise BadRequest(exc.message) from exc
         binders = selectors.binders_due_for_disposal(None, on, include_held=True)
         if not can_view_audit_log(request.user):
             binders = binders.filter(unit_id__in=permissions.member_unit_ids(request.user))
@@ -259,8 +257,10 @@ class RegisterView(LoginRequiredMixin, View):
     ) -> HttpResponse:
         if kind not in RegisterEntry.Kind.values:
             raise Http404
-        raw = request.GET.get("fiscal_year") or ""
-        fy = int(raw) if raw.isdigit() else fiscal_year(timezone.localdate())
+        try:
+            fy = year_param(request.GET.get("fiscal_year")) or fiscal_year(timezone.localdate())
+        except ValidationFailed as exc:
+            raise BadRequest(exc.message) from exc
         entries = selectors.register_list(user=request.user, kind=kind, fiscal_year=fy)[:500]
         context = {
             "entries": entries,
@@ -306,8 +306,7 @@ class PreviewView(LoginRequiredMixin, View):
     a pager, or the reason there is no preview."""
 
     def get(self, request: HttpRequest, document_id: int) -> HttpResponse:
-        raw = request.GET.get("page") or "1"
-        page = int(raw) if raw.isdigit() and int(raw) >= 1 else 1
+        page = as_db_id(request.GET.get("page")) or 1
         context: dict[str, Any] = {"page": page}
         try:
             document = selectors.document_get(user=request.user, document_id=document_id)
@@ -325,17 +324,18 @@ class PageImageView(LoginRequiredMixin, View):
     """A page of a version as WebP (cached by content hash; audited when confidential)."""
 
     def get(self, request: HttpRequest, document_id: int, page: int) -> HttpResponse:
-        raw_version, raw_width = request.GET.get("version") or "", request.GET.get("width") or ""
+        if page < 1:  # pages count from 1
+            raise Http404
         try:
             document = selectors.document_get(user=request.user, document_id=document_id)
-            number = int(raw_version) if raw_version.isdigit() else None
+            number = as_db_id(request.GET.get("version"))
             version = selectors.version_get(document=document, number=number)
             image = previews.page_image(
                 actor=request.user,
                 document=document,
                 version=version,
                 page=page,
-                width=int(raw_width) if raw_width.isdigit() else 1200,
+                width=as_db_id(request.GET.get("width")) or 1200,
                 request=request,
             )
         except KairanError as exc:

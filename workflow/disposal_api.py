@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.validators import validate_db_id
 from workflow import disposal, selectors
 from workflow.api.views import ProposalOutput, proposal_data
 from workflow.disposal_models import DisposalProposalBinder
@@ -56,7 +57,7 @@ class DisposalCreateApi(APIView):
     @extend_schema_serializer(component_name="DisposalCreateInput")
     class Input(serializers.Serializer):
         binders = serializers.ListField(
-            child=serializers.IntegerField(min_value=1),
+            child=serializers.IntegerField(min_value=1, validators=[validate_db_id]),
             min_length=1,
             max_length=disposal.MAX_BINDERS,
         )

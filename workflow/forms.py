@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from audit.exceptions import ValidationFailed
+from audit.validators import validate_amount_yen
 from workflow import services
 from workflow.models import Category
 from workflow.proposals_models import Proposal
@@ -18,7 +19,9 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 class YenField(forms.IntegerField):
-    """Whole yen; accepts 1,000,000, full-width digits and a trailing 円."""
+    """Whole yen, at most AMOUNT_MAX_YEN; accepts 1,000,000, full-width digits and a trailing 円."""
+
+    default_validators = [validate_amount_yen]
 
     def to_python(self, value):
         if isinstance(value, str):

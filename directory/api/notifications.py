@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.validators import validate_db_id
 from directory.models import Person
 from directory.notifications import (
     notifications_for,
@@ -75,7 +76,9 @@ class NotificationReadApi(APIView):
     @extend_schema_serializer(component_name="NotificationReadInput")
     class Input(serializers.Serializer):
         ids = serializers.ListField(
-            child=serializers.IntegerField(min_value=1), required=False, max_length=1000
+            child=serializers.IntegerField(min_value=1, validators=[validate_db_id]),
+            required=False,
+            max_length=1000,
         )
         all = serializers.BooleanField(required=False, default=False)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.http import FileResponse
@@ -14,8 +13,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.exceptions import NotFound, ValidationFailed
+from audit.exceptions import NotFound
 from audit.permissions import can_view_audit_log
+from audit.validators import (
+    date_param,
+    id_param,
+    validate_date_in_range,
+    validate_db_id,
+    year_param,
+)
 from directory.models import OrgUnit
 from documents import permissions, registers, selectors, services, transfer
 from documents.models import Binder, Classification, DisposalRecord, RegisterEntry, Retention
@@ -54,16 +60,6 @@ def binder_data(binder: Binder) -> dict[str, Any]:
     }
 
 
-def _date_param(request: Request, name: str) -> date | None:
-    raw = request.query_params.get(name)
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(f"{name}: " + _("A date (YYYY-MM-DD) is required.")) from None
-
-
 class BinderListCreateApi(APIView):
     class Input(serializers.Serializer):
         title = serializers.CharField(max_length=200)
@@ -72,7 +68,7 @@ class BinderListCreateApi(APIView):
         classification = serializers.ChoiceField(
             choices=Classification.choices, default=Classification.INTERNAL
         )
-        unit = serializers.IntegerField(required=False)
+        unit = serializers.IntegerField(required=False, validators=[validate_db_id])
 
     @extend_schema(
         parameters=[
@@ -83,12 +79,11 @@ class BinderListCreateApi(APIView):
     )
     def get(self, request: Request) -> Response:
         binders = selectors.binder_list_visible(user=request.user)
-        for name, field in (("unit", "unit_id"), ("fiscal_year", "fiscal_year")):
-            raw = request.query_params.get(name)
-            if raw:
-                if not raw.isdigit():
-                    raise ValidationFailed(f"{name}: " + _("A whole number is required."))
-                binders = binders.filter(**{field: int(raw)})
+        params = request.query_params
+        if (unit := id_param(params.get("unit"), "unit")) is not None:
+            binders = binders.filter(unit_id=unit)
+        if (year := year_param(params.get("fiscal_year"), "fiscal_year")) is not None:
+            binders = binders.filter(fiscal_year=year)
         return Response([binder_data(b) for b in binders.order_by("-fiscal_year", "title")])
 
     @extend_schema(request=Input, responses={201: BinderOutput})
@@ -134,7 +129,7 @@ class BinderDetailApi(APIView):
 
 class BinderCloseApi(APIView):
     class Input(serializers.Serializer):
-        closed_on = serializers.DateField(required=False)
+        closed_on = serializers.DateField(required=False, validators=[validate_date_in_range])
 
     @extend_schema(request=Input, responses={200: BinderOutput})
     def post(self, request: Request, binder_id: int) -> Response:
@@ -172,7 +167,7 @@ class BinderLegalHoldApi(APIView):
 
 class BinderProposalFileApi(APIView):
     class Input(serializers.Serializer):
-        proposal = serializers.IntegerField(min_value=1)
+        proposal = serializers.IntegerField(min_value=1, validators=[validate_db_id])
 
     @extend_schema(request=Input, responses={201: None})
     def post(self, request: Request, binder_id: int) -> Response:
@@ -264,15 +259,12 @@ class DisposalDueApi(APIView):
         responses={200: BinderOutput(many=True)},
     )
     def get(self, request: Request) -> Response:
-        on = _date_param(request, "on") or timezone.localdate()
+        on = date_param(request.query_params.get("on"), "on") or timezone.localdate()
         binders = selectors.binders_due_for_disposal(None, on, include_held=True)
         if not can_view_audit_log(request.user):
             binders = binders.filter(unit_id__in=permissions.member_unit_ids(request.user))
-        unit = request.query_params.get("unit")
-        if unit:
-            if not unit.isdigit():
-                raise ValidationFailed("unit: " + _("A whole number is required."))
-            binders = binders.filter(unit_id=int(unit))
+        if (unit := id_param(request.query_params.get("unit"), "unit")) is not None:
+            binders = binders.filter(unit_id=unit)
         return Response([binder_data(b) for b in binders])
 
 
@@ -311,20 +303,20 @@ class RegisterApi(APIView):
     kind: str = RegisterEntry.Kind.INCOMING
 
     class Input(serializers.Serializer):
-        on = serializers.DateField(required=False)
+        on = serializers.DateField(required=False, validators=[validate_date_in_range])
         counterpart = serializers.CharField(max_length=200)
         subject = serializers.CharField(max_length=200)
-        document = serializers.IntegerField(required=False, allow_null=True)
-        proposal = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+        document = serializers.IntegerField(
+            required=False, allow_null=True, validators=[validate_db_id]
+        )
+        proposal = serializers.IntegerField(
+            required=False, allow_null=True, min_value=1, validators=[validate_db_id]
+        )
 
     @extend_schema(responses={200: RegisterOutput(many=True)})
     def get(self, request: Request) -> Response:
-        fy = request.query_params.get("fiscal_year")
-        if fy and not fy.isdigit():
-            raise ValidationFailed("fiscal_year: " + _("A whole number is required."))
-        entries = selectors.register_list(
-            user=request.user, kind=self.kind, fiscal_year=int(fy) if fy else None
-        )
+        fy = year_param(request.query_params.get("fiscal_year"), "fiscal_year")
+        entries = selectors.register_list(user=request.user, kind=self.kind, fiscal_year=fy)
         return Response([register_data(e) for e in entries[:500]])
 
     @extend_schema(request=Input, responses={201: RegisterOutput})

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.exceptions import ValidationFailed
+from audit.validators import id_param, validate_db_id
 from documents import selectors, services, validation
 from documents.models import Classification, Document
 
@@ -129,7 +130,9 @@ class DocumentCreateApi(APIView):
 
     class Input(serializers.Serializer):
         title = serializers.CharField(max_length=200)
-        binder = serializers.IntegerField(required=False, allow_null=True)
+        binder = serializers.IntegerField(
+            required=False, allow_null=True, validators=[validate_db_id]
+        )
         classification = serializers.ChoiceField(
             choices=Classification.choices, required=False, allow_blank=True
         )
@@ -225,16 +228,7 @@ def version_response(opened: services.OpenedVersion) -> FileResponse:
 
 
 def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationFailed(f"{name}: " + _("A whole number is required.")) from None
-    if value < 1:
-        raise ValidationFailed(f"{name}: " + _("A whole number is required."))
-    return value
+    return id_param(request.query_params.get(name), name)
 
 
 class DocumentFileApi(APIView):
@@ -243,7 +237,7 @@ class DocumentFileApi(APIView):
     parser_classes = [JSONParser, FormParser]
 
     class Input(serializers.Serializer):
-        binder = serializers.IntegerField()
+        binder = serializers.IntegerField(validators=[validate_db_id])
 
     @extend_schema(request=Input, responses={200: DocumentOutput})
     def post(self, request: Request, document_id: int) -> Response:

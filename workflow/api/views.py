@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.validators import validate_amount_yen
 from directory import services as directory_services
 from workflow import selectors, services
 from workflow.proposals_models import PostReview, Proposal
@@ -166,7 +167,9 @@ class ProposalCreateApi(APIView):
         title = serializers.CharField(max_length=200)
         body = serializers.CharField(required=False, allow_blank=True, default="")
         category = serializers.CharField(max_length=30)
-        amount = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+        amount = serializers.IntegerField(
+            required=False, allow_null=True, min_value=0, validators=[validate_amount_yen]
+        )
         reviewers = ReviewersField(required=False)
 
     @extend_schema(request=Input, responses={201: ProposalOutput})
@@ -222,7 +225,9 @@ class ProposalDetailApi(APIView):
         title = serializers.CharField(max_length=200, required=False)
         body = serializers.CharField(required=False, allow_blank=True)
         category = serializers.CharField(max_length=30, required=False)
-        amount = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+        amount = serializers.IntegerField(
+            required=False, allow_null=True, min_value=0, validators=[validate_amount_yen]
+        )
         recipients = serializers.ListField(
             child=serializers.CharField(max_length=150),
             min_length=1,

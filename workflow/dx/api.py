@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.validators import validate_amount_yen, validate_date_in_range
 from workflow.dx import selectors, services
 from workflow.dx.models import ActionPlan, DXDecision
 
@@ -155,9 +156,11 @@ class ActionPlanListCreateApi(APIView):
     class Input(serializers.Serializer):
         title = serializers.CharField(max_length=200)
         goal = serializers.CharField()
-        estimated_cost = serializers.IntegerField(min_value=0)
+        estimated_cost = serializers.IntegerField(min_value=0, validators=[validate_amount_yen])
         technology = serializers.CharField()
-        report_due_on = serializers.DateField(required=False, allow_null=True, default=None)
+        report_due_on = serializers.DateField(
+            required=False, allow_null=True, default=None, validators=[validate_date_in_range]
+        )
 
     @extend_schema(responses={200: PlanOutput(many=True)})
     def get(self, request: Request) -> Response:
@@ -181,9 +184,13 @@ class ActionPlanDetailApi(APIView):
     class Input(serializers.Serializer):
         title = serializers.CharField(max_length=200, required=False)
         goal = serializers.CharField(required=False)
-        estimated_cost = serializers.IntegerField(min_value=0, required=False)
+        estimated_cost = serializers.IntegerField(
+            min_value=0, required=False, validators=[validate_amount_yen]
+        )
         technology = serializers.CharField(required=False)
-        report_due_on = serializers.DateField(required=False, allow_null=True)
+        report_due_on = serializers.DateField(
+            required=False, allow_null=True, validators=[validate_date_in_range]
+        )
 
     @extend_schema(responses={200: PlanDetailOutput})
     def get(self, request: Request, plan_id: int) -> Response:
@@ -290,7 +297,9 @@ class ActionPlanSendBackApi(_PlanActionApi):
 @extend_schema_serializer(component_name="DXApproveInput")
 class ApproveInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
-    report_due_on = serializers.DateField(required=False, allow_null=True, default=None)
+    report_due_on = serializers.DateField(
+        required=False, allow_null=True, default=None, validators=[validate_date_in_range]
+    )
 
 
 class ActionPlanApproveApi(_PlanActionApi):

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from audit.validators import validate_date_in_range
 from workflow.dx.models import ActionPlan
 from workflow.forms import YenField
 
@@ -34,6 +35,7 @@ class ActionPlanForm(forms.Form):
     report_due_on = forms.DateField(
         label=_("Results report due on"),
         required=False,
+        validators=[validate_date_in_range],
         help_text=_("Required before you submit the plan; a date after today."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
@@ -60,7 +62,9 @@ class ApproveForm(forms.Form):
     """The committee's approval: a comment and, optionally, another report due date."""
 
     comment = forms.CharField(label=_("Comment"), required=False, max_length=COMMENT_MAX_LENGTH)
-    report_due_on = forms.DateField(label=_("Results report due on"), required=False)
+    report_due_on = forms.DateField(
+        label=_("Results report due on"), required=False, validators=[validate_date_in_range]
+    )
 
 
 class ReportForm(forms.Form):
