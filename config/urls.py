@@ -48,3 +48,9 @@ else:
     urlpatterns.append(
         path("audit/", include(([path("", _placeholder("audit"), name="index")], "audit")))
     )
+
+# Error answers: JSON {"detail"} under /api/, our own pages elsewhere (config/errors.py).
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.forbidden"
+handler404 = "config.errors.not_found"
+handler500 = "config.errors.server_error"
