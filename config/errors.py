@@ -65,6 +65,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if is_api_request(request):
         return _json(500, message)
     context = {"title": _("A problem occurred on the server"), "message": message}
+    html: str
     try:
         html = loader.render_to_string("500.html", context)
     except Exception:

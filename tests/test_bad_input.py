@@ -372,8 +372,7 @@ def test_an_unknown_page_is_our_404_page_signed_out_too(db):
 
 
 def test_a_forbidden_page_is_our_403_page(org):
-    # Only the break-glass administrator may read the audit chain's admin; a 課 member's
-    # attempt at a page that raises PermissionDenied must look like ours.
+    # Called as Django calls handler403 for a view's PermissionDenied.
     from django.core.exceptions import PermissionDenied
 
     from config import errors
@@ -515,3 +514,35 @@ def test_an_id_past_the_range_in_a_page_path_is_not_a_server_error(org, path):
 
     assert response.status_code in {400, 404}
     assert_our_error_page(response, response.status_code)
+
+
+def test_a_form_sent_without_its_csrf_token_gets_our_403_page(org):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(org.zaisei_staff.user, backend=LOCAL_BACKEND)
+
+    response = client.post("/approval/proposals/new/", PROPOSAL)
+
+    html = assert_our_error_page(response, 403)
+    assert "フォームを送信できませんでした" in html
+    assert Proposal.objects.count() == 0
+
+
+def test_the_500_page_falls_back_to_plain_html_when_the_layout_fails(org, monkeypatch):
+    from config import errors
+    from documents import views
+
+    def broken(*args, **kwargs):
+        raise KeyError("secret internals")
+
+    def no_template(*args, **kwargs):
+        raise RuntimeError("template engine down")
+
+    monkeypatch.setattr(views.selectors, "binders_due_for_disposal", broken)
+    monkeypatch.setattr(errors.loader, "render_to_string", no_template)
+
+    response = browser(org.zaisei_staff).get("/records/disposal/")
+
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "サーバーで問題が発生しました" in html
+    assert "secret internals" not in html
