@@ -1,3 +1,5 @@
 """WebSocket routes of every app (chat and council add theirs here)."""
 
-websocket_urlpatterns: list = []
+from chat.routing import websocket_urlpatterns as chat_routes
+
+websocket_urlpatterns: list = [*chat_routes]

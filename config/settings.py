@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     # Kairan apps, in dependency order (see docs/architecture.md)
     "audit",
+    "realtime",
     "directory",
     "documents",
     "workflow",
@@ -309,6 +310,24 @@ LOGGING = {
 
 # --- Kairan ---------------------------------------------------------------------------------
 COUNCIL_SECRETARIAT_UNIT = _env("COUNCIL_SECRETARIAT_UNIT", "議会事務局")
+# Realtime delivery (realtime/README.md): frame size and per-connection rate of client frames,
+# how many stored events a reconnect may replay before being told to resync, how often an open
+# connection compares its position with the stored head (finds a lost last wake-up).
+REALTIME = {
+    "MAX_FRAME_BYTES": int(_env("WS_MAX_FRAME_BYTES", "16384")),
+    "RATE_FRAMES": int(_env("WS_RATE_FRAMES", "30")),
+    "RATE_SECONDS": float(_env("WS_RATE_SECONDS", "10")),
+    "REPLAY_LIMIT": int(_env("WS_REPLAY_LIMIT", "1000")),
+    "POLL_SECONDS": float(_env("WS_POLL_SECONDS", "15")),
+    "SETTLE_SECONDS": float(_env("WS_SETTLE_SECONDS", "1")),
+}
+# Chat retention in days per room type (0 = keep); purge with `manage.py chat_purge`.
+CHAT_RETENTION_DAYS = {
+    "unit": int(_env("CHAT_RETENTION_UNIT_DAYS", "0")),
+    "group": int(_env("CHAT_RETENTION_GROUP_DAYS", "0")),
+    "direct": int(_env("CHAT_RETENTION_DIRECT_DAYS", "0")),
+    "system": int(_env("CHAT_RETENTION_SYSTEM_DAYS", "0")),
+}
 # Largest upload accepted by records (documents/validation.py); larger ones get 413.
 UPLOAD_MAX_BYTES = int(_env("UPLOAD_MAX_BYTES", str(50 * 1024 * 1024)))
 

@@ -28,12 +28,13 @@ urlpatterns = [
     # Modules in preparation (準備中): each app replaces its line when it lands.
     path("records/", documents_views.BinderTreeView.as_view(), name="records"),
     path("records/", include("documents.urls")),
-    path("chat/", _placeholder("chat"), name="chat"),
+    path("chat/", include("chat.urls")),
     path("council/", _placeholder("council"), name="council"),
     # API. Only the schema: drf-spectacular's Swagger UI and ReDoc load from a CDN, and the city
     # network is closed.
     path("api/v1/", include("directory.api.urls")),
     path("api/v1/", include("workflow.api.urls")),
+    path("api/v1/", include("chat.api.urls")),
     path("api/v1/", include("workflow.dx.api")),
     path("", include("documents.search.urls")),  # /api/v1/search/ and /records/search/
     path("api/v1/", include("documents.api.urls")),

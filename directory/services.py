@@ -19,6 +19,7 @@ from audit.services import EventSpec, record, record_many
 from audit.transactions import atomic_service
 from directory.models import Delegation, Person, Source
 from directory.selectors import person_for_user
+from directory.signals import directory_changed
 from directory.snapshot import DirectorySnapshot, PersonEntry, SyncSummary
 from directory.sync import DEFAULT_TITLE, PeopleWriter, Progress, apply_units
 
@@ -58,6 +59,7 @@ def directory_apply_snapshot(
     writer.apply(snapshot.people, progress=progress)
     writer.deactivate_missing()
     writer.flush()
+    directory_changed.send(sender=Source, actor=actor)
     details = {
         **dataclasses.asdict(summary),
         "warnings": len(summary.warnings),
@@ -94,6 +96,7 @@ def directory_upsert_person(
     writer.load([entry], everyone=False)
     writer.apply([entry])
     writer.flush()
+    directory_changed.send(sender=Source, actor=actor)
     record_many(audit)
     return writer.results.get(entry.username.strip())
 

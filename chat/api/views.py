@@ -1,0 +1,203 @@
+"""REST API of the chat (CONTRACT.md "Chat"). Thin: parse, call a selector or a service, shape
+the answer. A room or message one is not a member of is 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit.exceptions import ValidationFailed
+from chat import selectors, services
+from chat.events import message_payload, room_payload
+
+
+def _room_out(room: Any) -> dict[str, Any]:
+    return {
+        **room_payload(room),
+        "unread": getattr(room, "unread", 0),
+        "last_message": getattr(room, "last_message_id", None),
+    }
+
+
+def _limit(raw: Any, default: int = 50) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("limit must be a number.")) from None
+    if not 1 <= value <= selectors.MAX_PAGE:
+        raise ValidationFailed(
+            _("limit must be between 1 and %(max)d.") % {"max": selectors.MAX_PAGE}
+        )
+    return value
+
+
+def _optional_id(raw: Any, name: str) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("%(name)s must be a number.") % {"name": name}) from None
+    if not 0 < value < 2**62:
+        raise ValidationFailed(_("%(name)s is out of range.") % {"name": name})
+    return value
+
+
+class RoomListCreateApi(APIView):
+    class Input(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+        members = serializers.ListField(
+            child=serializers.CharField(max_length=150), allow_empty=True, max_length=500
+        )
+
+    def get(self, request: Request) -> Response:
+        rooms = selectors.room_list_for_user(user=request.user)
+        return Response([_room_out(r) for r in rooms])
+
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        room = services.room_create(actor=request.user, **data.validated_data)
+        return Response(_room_detail(room), status=status.HTTP_201_CREATED)
+
+
+def _room_detail(room: Any) -> dict[str, Any]:
+    members = selectors.room_members(room)
+    return {
+        **room_payload(room),
+        "members": [
+            {"username": m.user.username, "name": selectors.display_name(m.user)} for m in members
+        ],
+    }
+
+
+class RoomDetailApi(APIView):
+    class Input(serializers.Serializer):
+        name = serializers.CharField(max_length=100)
+
+    def get(self, request: Request, room_id: int) -> Response:
+        room = selectors.room_get_for_user(user=request.user, room_id=room_id)
+        return Response(_room_detail(room))
+
+    def patch(self, request: Request, room_id: int) -> Response:
+        room = selectors.room_get_for_user(user=request.user, room_id=room_id)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        room = services.room_rename(actor=request.user, room=room, name=data.validated_data["name"])
+        return Response(_room_detail(room))
+
+
+class RoomMemberAddApi(APIView):
+    class Input(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+
+    def post(self, request: Request, room_id: int) -> Response:
+        room = selectors.room_get_for_user(user=request.user, room_id=room_id)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        room = services.room_member_add(
+            actor=request.user, room=room, username=data.validated_data["username"]
+        )
+        return Response(_room_detail(room), status=status.HTTP_201_CREATED)
+
+
+class RoomMemberRemoveApi(APIView):
+    def delete(self, request: Request, room_id: int, username: str) -> Response:
+        room = selectors.room_get_for_user(user=request.user, room_id=room_id)
+        services.room_member_remove(actor=request.user, room=room, username=username)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DirectRoomApi(APIView):
+    class Input(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+
+    def post(self, request: Request) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        room = services.direct_room_get_or_create(
+            actor=request.user, username=data.validated_data["username"]
+        )
+        return Response(_room_detail(room), status=status.HTTP_200_OK)
+
+
+def messages_out(messages: list[Any]) -> list[dict[str, Any]]:
+    counts = selectors.receipt_counts([m.pk for m in messages])
+    return [{**message_payload(m), "read_count": counts.get(m.pk, 0)} for m in messages]
+
+
+class MessageListCreateApi(APIView):
+    class Input(serializers.Serializer):
+        text = serializers.CharField(max_length=services.MAX_TEXT, trim_whitespace=False)
+        client_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+
+    def get(self, request: Request, room_id: int) -> Response:
+        room = selectors.room_get_for_user(user=request.user, room_id=room_id)
+        messages = selectors.message_list_for_room(
+            user=request.user,
+            room=room,
+            before=_optional_id(request.query_params.get("before"), "before"),
+            limit=_limit(request.query_params.get("limit")),
+        )
+        return Response(messages_out(messages))
+
+    def post(self, request: Request, room_id: int) -> Response:
+        room = selectors.room_get_for_user(user=request.user, room_id=room_id)
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        message = services.message_send(
+            actor=request.user,
+            room_id=room.pk,
+            text=v["text"],
+            client_id=v.get("client_id", ""),
+            parent_id=v.get("parent"),
+        )
+        return Response(messages_out([message])[0], status=status.HTTP_201_CREATED)
+
+
+class MessageDetailApi(APIView):
+    class Input(serializers.Serializer):
+        text = serializers.CharField(max_length=services.MAX_TEXT, trim_whitespace=False)
+
+    def patch(self, request: Request, message_id: int) -> Response:
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        message = services.message_edit(
+            actor=request.user, message_id=message_id, text=data.validated_data["text"]
+        )
+        return Response(messages_out([message])[0])
+
+    def delete(self, request: Request, message_id: int) -> Response:
+        services.message_delete(actor=request.user, message_id=message_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessageReadApi(APIView):
+    def post(self, request: Request, message_id: int) -> Response:
+        message = selectors.message_get_for_user(user=request.user, message_id=message_id)
+        n = services.message_read(
+            actor=request.user, room_id=message.room_id, message_id=message.pk
+        )
+        return Response({"new_receipts": n})
+
+
+class MessageReceiptsApi(APIView):
+    def get(self, request: Request, message_id: int) -> Response:
+        message = selectors.message_get_for_user(user=request.user, message_id=message_id)
+        readers = selectors.receipt_readers(message)
+        return Response({"message": message.pk, "count": len(readers), "readers": readers})
+
+
+class MessageMandatoryApi(APIView):
+    def post(self, request: Request, message_id: int) -> Response:
+        message = services.message_mark_mandatory(actor=request.user, message_id=message_id)
+        return Response(messages_out([message])[0])

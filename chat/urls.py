@@ -1,0 +1,10 @@
+"""Chat screens under /chat/ (the API is chat/api/urls.py)."""
+
+from django.urls import path
+
+from chat import views
+
+urlpatterns = [
+    path("", views.chat_home, name="chat"),
+    path("rooms/<int:room_id>/", views.chat_home, name="chat"),
+]
