@@ -63,6 +63,7 @@ def directory_apply_snapshot(
     details = {
         **dataclasses.asdict(summary),
         "warnings": len(summary.warnings),
+        "unresolved": len(summary.unresolved),
         "changes": summary.changes,
         "units_in_snapshot": len(snapshot.units),
         "people_in_snapshot": len(snapshot.people),

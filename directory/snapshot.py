@@ -15,6 +15,7 @@ class UnitEntry:
     name: str  # the ``ou`` value, which people's unit attribute refers to
     parent_dn: str | None  # None for a unit directly under the org base
     sort_order: int = 0
+    code: str = ""  # KAIRAN_LDAP_ATTR_UNIT_CODE of the OU, when configured
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class PersonEntry:
     email: str = ""
     employee_number: str = ""
     posts: tuple[PostEntry, ...] = ()  # the first is the primary post, the rest are 兼務
-    is_disabled: bool = False  # AD's userAccountControl disable bit
+    is_disabled: bool = False  # AD's userAccountControl disable bit, or accountExpires passed
 
 
 @dataclass
@@ -49,6 +50,8 @@ class SyncSummary:
     people_updated: int = 0
     people_deactivated: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Everyone whose unit could not be found: (username, why), one line per person and unit.
+    unresolved: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def changes(self) -> int:

@@ -24,6 +24,7 @@ from directory.integrations.ldap import normalize_dn
 from directory.models import Assignment, OrgUnit, Person, Position, Source
 from directory.ranks import DEFAULT_RANKS
 from directory.snapshot import PersonEntry, SyncSummary, UnitEntry
+from directory.unitmatch import EMPTY, UnitIndex, reason_text
 
 # A post needs a position; people without a title get this one (rank 0 until an administrator
 # changes it). Stored data, so deliberately not translated.
@@ -54,37 +55,6 @@ def _diff(obj: Any, desired: dict[str, Any]) -> dict[str, list[Any]]:
 
 
 # --- Units ---------------------------------------------------------------------------------------
-
-
-class _UnitIndex:
-    """Resolves a post's unit (an ``ou`` name or a DN) to an active unit."""
-
-    def __init__(self, units: Iterable[OrgUnit], source: str) -> None:
-        self.by_id: dict[int, OrgUnit] = {}
-        self.by_key: dict[str, OrgUnit] = {}
-        self.by_name: dict[str, list[OrgUnit]] = defaultdict(list)
-        for unit in units:
-            self.by_id[unit.pk] = unit  # inactive ones too: old posts may point at them
-            if not unit.is_active:
-                continue
-            if unit.dn:
-                self.by_key[normalize_dn(unit.dn)] = unit
-            if unit.source == source:
-                self.by_name[unit.code or unit.name].append(unit)
-
-    @classmethod
-    def load(cls, source: str) -> _UnitIndex:
-        return cls(OrgUnit.objects.all(), source)
-
-    def resolve(self, ref: str) -> tuple[OrgUnit | None, str]:
-        """The unit and "" or None and why not ("unknown"/"ambiguous")."""
-        ref = ref.strip()
-        if "=" in ref and (unit := self.by_key.get(normalize_dn(ref))):
-            return unit, ""
-        candidates = self.by_name.get(ref, [])
-        if len(candidates) == 1:
-            return candidates[0], ""
-        return None, "ambiguous" if candidates else "unknown"
 
 
 def _unit_depths(entries: dict[str, UnitEntry], summary: SyncSummary) -> dict[str, int]:
@@ -151,7 +121,7 @@ def apply_units(
             parent = existing.get(normalize_dn(entry.parent_dn)) if entry.parent_dn else None
             desired = {
                 "name": entry.name,
-                "code": entry.name,
+                "code": entry.code or entry.name,
                 "level": min(depth, OrgUnit.Level.SECTION),
                 "parent_id": parent.pk if parent and depth > 1 else None,
                 "sort_order": entry.sort_order,
@@ -248,7 +218,7 @@ class PeopleWriter:
         username_field = self.user_model._meta.get_field(self.user_model.USERNAME_FIELD)
         self.max_username_length = getattr(username_field, "max_length", None) or 150
         self.source, self.actor, self.summary, self.audit = source, actor, summary, audit
-        self.units = _UnitIndex.load(source)
+        self.units = UnitIndex.load(source)
         # Directory people never get a usable local password (CONTRACT: sign-in goes via LDAP).
         self.passwords = passwords if source != Source.DIRECTORY else None
         self.hashes: dict[str, str] = {}
@@ -374,10 +344,13 @@ class PeopleWriter:
         taken = {(p.unit_id, p.position_id) for p in foreign}
         has_primary = any(p.is_primary for p in foreign)
         keys: list[PostKey] = []
+        if not entry.posts and self.source == Source.DIRECTORY:
+            self.summary.unresolved.append((entry.username, reason_text(EMPTY, "")))
         for post in entry.posts:
             unit, reason = self.units.resolve(post.unit)
             if unit is None:
                 self.unresolved[(post.unit, reason)].append(entry.username)
+                self.summary.unresolved.append((entry.username, reason_text(reason, post.unit)))
                 continue
             position = self.positions[_title(post.title)]
             if (unit.pk, position.pk) in taken:

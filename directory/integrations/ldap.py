@@ -14,6 +14,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -37,6 +38,11 @@ logger = logging.getLogger(__name__)
 PAGE_SIZE = 500
 # userAccountControl's ACCOUNTDISABLE flag.
 AD_ACCOUNT_DISABLED = 0x2
+# accountExpires counts 100 ns ticks since 1601-01-01 UTC; 0 and the largest value mean never.
+AD_NEVER_EXPIRES = (0, 0x7FFFFFFFFFFFFFFF)
+AD_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
+# Between a unit and a title in a 兼務 value ("財政課|課長補佐").
+CONCURRENT_SEPARATORS = ("|", "｜", ";", "；")
 # Django's User.username is at most 150 characters; longer input can never be a valid account.
 MAX_USERNAME_LENGTH = 150
 MAX_PASSWORD_LENGTH = 1024
@@ -60,6 +66,11 @@ class DirectoryConfig:
     attr_unit: str
     attr_title: str
     timeout: int
+    # Optional (CONTRACT.md "Directory mapping"): a code on org OUs that ``attr_unit`` may name,
+    # a multi-valued attribute of 兼務 ("unit" or "unit|title"), and AD's second sign-in name.
+    attr_unit_code: str = ""
+    attr_concurrent: str = ""
+    attr_upn: str = "userPrincipalName"
 
     @classmethod
     def from_settings(cls) -> DirectoryConfig:
@@ -80,6 +91,9 @@ class DirectoryConfig:
             attr_unit=conf.get("ATTR_UNIT") or "departmentNumber",
             attr_title=conf.get("ATTR_TITLE") or "title",
             timeout=int(conf.get("TIMEOUT") or 10),
+            attr_unit_code=(conf.get("ATTR_UNIT_CODE") or "").strip(),
+            attr_concurrent=(conf.get("ATTR_CONCURRENT") or "").strip(),
+            attr_upn=(conf.get("ATTR_UPN") or "userPrincipalName").strip(),
         )
 
     @property
@@ -99,8 +113,12 @@ class DirectoryConfig:
             self.attr_unit,
             self.attr_title,
         ]
+        if self.attr_concurrent:
+            names.append(self.attr_concurrent)
         if self.is_active_directory:
-            names.append("userAccountControl")
+            names.extend(["userAccountControl", "accountExpires"])
+            if self.attr_upn:
+                names.append(self.attr_upn)
         return list(dict.fromkeys(names))
 
 
@@ -228,14 +246,48 @@ def _first(attributes: Mapping[str, Any], name: str) -> str:
     return values[0] if values else ""
 
 
-def _is_disabled(attributes: Mapping[str, Any], config: DirectoryConfig) -> bool:
+def account_expires_at(value: str) -> datetime | None:
+    """AD's ``accountExpires`` as a datetime; None when the account never expires."""
+    try:
+        ticks = int(value)
+    except ValueError:
+        return None
+    if ticks in AD_NEVER_EXPIRES or ticks < 0:
+        return None
+    try:
+        return AD_EPOCH + timedelta(microseconds=ticks // 10)
+    except OverflowError:
+        return None
+
+
+def _is_disabled(
+    attributes: Mapping[str, Any], config: DirectoryConfig, now: datetime | None = None
+) -> bool:
+    """AD only: the disable bit of ``userAccountControl``, or ``accountExpires`` passed."""
     if not config.is_active_directory:
         return False
-    flags = _first(attributes, "userAccountControl")
     try:
-        return bool(int(flags) & AD_ACCOUNT_DISABLED)
+        if int(_first(attributes, "userAccountControl") or 0) & AD_ACCOUNT_DISABLED:
+            return True
     except ValueError:
-        return False
+        pass
+    expires_at = account_expires_at(_first(attributes, "accountExpires"))
+    return expires_at is not None and expires_at <= (now or datetime.now(UTC))
+
+
+def _concurrent_posts(attributes: Mapping[str, Any], config: DirectoryConfig) -> list[PostEntry]:
+    if not config.attr_concurrent:
+        return []
+    posts = []
+    for value in _values(attributes, config.attr_concurrent):
+        unit, title = value, ""
+        for separator in CONCURRENT_SEPARATORS:
+            if separator in value:
+                unit, _sep, title = value.partition(separator)
+                break
+        if unit.strip():
+            posts.append(PostEntry(unit=unit.strip(), title=title.strip()))
+    return posts
 
 
 def person_entry(
@@ -247,15 +299,24 @@ def person_entry(
         return None
     titles = _values(attributes, config.attr_title)
     units = _values(attributes, config.attr_unit)
-    if not units and config.org_base:
-        # AD layout: the OU holding the entry is the unit (only inside the org chart).
-        container = parent_dn(dn)
-        if is_within(container, config.org_base) and not is_within(config.org_base, container):
-            units = [container]
-    posts = tuple(
+    container = parent_dn(dn) if config.org_base else ""
+    if (
+        container
+        and is_within(container, config.org_base)
+        and not is_within(config.org_base, container)
+    ):
+        # AD layout: the OU holding the entry is the unit, whatever ``department`` says (free
+        # text in AD); 兼務 then only come from ``attr_concurrent``.
+        units = [container]
+    posts = [
         # Titles pair with units by position; a 兼務 without its own title keeps the first one.
         PostEntry(unit=unit, title=titles[i] if i < len(titles) else (titles[0] if titles else ""))
         for i, unit in enumerate(units)
+    ]
+    primary_title = titles[0] if titles else ""
+    posts.extend(
+        PostEntry(unit=post.unit, title=post.title or primary_title)
+        for post in _concurrent_posts(attributes, config)
     )
     return PersonEntry(
         dn=dn,
@@ -263,7 +324,7 @@ def person_entry(
         display_name=_first(attributes, "displayName") or _first(attributes, "cn") or username,
         email=_first(attributes, "mail"),
         employee_number=_first(attributes, "employeeNumber"),
-        posts=posts,
+        posts=tuple(posts),
         is_disabled=_is_disabled(attributes, config),
     )
 
@@ -357,18 +418,22 @@ def fetch_snapshot(config: DirectoryConfig | None = None) -> DirectorySnapshot:
 def _fetch_units(conn: ldap3.Connection, config: DirectoryConfig) -> list[UnitEntry]:
     base_key = normalize_dn(config.org_base)
     found = []
+    attributes_wanted = ["ou", "createTimestamp"]
+    if config.attr_unit_code:
+        attributes_wanted.append(config.attr_unit_code)
     for dn, attributes in _paged(
-        conn, config.org_base, "(objectClass=organizationalUnit)", ["ou", "createTimestamp"]
+        conn, config.org_base, "(objectClass=organizationalUnit)", attributes_wanted
     ):
         if normalize_dn(dn) != base_key:
-            found.append((dn, _ou_of(dn, attributes), _first(attributes, "createTimestamp")))
+            code = _first(attributes, config.attr_unit_code) if config.attr_unit_code else ""
+            found.append((dn, _ou_of(dn, attributes), _first(attributes, "createTimestamp"), code))
     # LDAP keeps no order and servers answer in any order, so siblings are numbered by when they
     # were created (OpenLDAP and AD both expose createTimestamp), then by name: stable across
     # syncs, and an org chart created in its official order keeps that order.
     found.sort(key=lambda item: (item[2][:14], item[1], normalize_dn(item[0])))
     siblings: dict[str, int] = defaultdict(int)
     units = []
-    for dn, name, _created in found:
+    for dn, name, _created, code in found:
         parent = parent_dn(dn)
         parent_key = normalize_dn(parent)
         siblings[parent_key] += 1
@@ -378,6 +443,7 @@ def _fetch_units(conn: ldap3.Connection, config: DirectoryConfig) -> list[UnitEn
                 name=name,
                 parent_dn=None if parent_key == base_key else parent,
                 sort_order=siblings[parent_key],
+                code=code,
             )
         )
     return units
@@ -443,8 +509,16 @@ def entry_username(*, username: str, config: DirectoryConfig | None = None) -> s
 def _find_people(
     username: str, config: DirectoryConfig, *, attributes: list[str]
 ) -> list[tuple[str, Mapping[str, Any]]]:
-    """The entries (at most two: enough to know a name is ambiguous) matching ``username``."""
-    query = f"(&{config.user_filter}({config.attr_username}={escape_filter_chars(username)}))"
+    """The entries (at most two: enough to know a name is ambiguous) matching ``username``.
+
+    In Active Directory people may also sign in with their ``userPrincipalName``
+    (sato.kenichi@city.example.lg.jp); the entry found gives the username either way.
+    """
+    value = escape_filter_chars(username)
+    match = f"({config.attr_username}={value})"
+    if config.is_active_directory and config.attr_upn and "@" in username:
+        match = f"(|{match}({config.attr_upn}={value}))"
+    query = f"(&{config.user_filter}{match})"
     conn = connect(config)
     try:
         # Size-limit results do not raise.

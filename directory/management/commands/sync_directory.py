@@ -76,6 +76,10 @@ class Command(BaseCommand):
         self.stdout.write(f"{summary.changes} changes")
         for warning in summary.warnings:
             self.stdout.write(_("warning: %(message)s") % {"message": warning})
+        for username, reason in summary.unresolved:
+            self.stdout.write(
+                _("unplaced: %(username)s: %(reason)s") % {"username": username, "reason": reason}
+            )
 
     def _refuse_empty(self, snapshot) -> None:
         # A wrong base or filter returns nothing; applying that would deactivate everyone.
