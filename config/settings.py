@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "viewflow.workflow",
     "django_tasks",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Kairan apps, in dependency order (see docs/architecture.md)
     "audit",
     "realtime",
@@ -83,6 +85,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Councilors without a TOTP device reach only the enrolment page when it is required.
+    "council.middleware.TotpEnrolmentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -315,6 +320,12 @@ LOGGING = {
 
 # --- Kairan ---------------------------------------------------------------------------------
 COUNCIL_SECRETARIAT_UNIT = _env("COUNCIL_SECRETARIAT_UNIT", "議会事務局")
+# Council (council/README.md): councilors must enrol a TOTP device before anything else; page
+# pre-rendering after upload (thread | inline | off); the reader's name on served pages.
+COUNCIL_REQUIRE_TOTP = _env_bool("COUNCIL_REQUIRE_TOTP")
+COUNCIL_PRERENDER = _env("COUNCIL_PRERENDER", "thread")
+COUNCIL_WATERMARK = _env_bool("COUNCIL_WATERMARK", True)
+OTP_TOTP_ISSUER = _env("OTP_TOTP_ISSUER", "Kairan")
 # Realtime delivery (realtime/README.md): frame size and per-connection rate of client frames,
 # how many stored events a reconnect may replay before being told to resync, how often an open
 # connection compares its position with the stored head (finds a lost last wake-up).

@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from council import views as council_views
 from directory import notification_views
 from directory import views as directory_views
 from documents import views as documents_views
@@ -29,13 +30,15 @@ urlpatterns = [
     path("records/", documents_views.BinderTreeView.as_view(), name="records"),
     path("records/", include("documents.urls")),
     path("chat/", include("chat.urls")),
-    path("council/", _placeholder("council"), name="council"),
+    path("council/", council_views.home, name="council"),
+    path("council/", include("council.urls")),
     # API. Only the schema: drf-spectacular's Swagger UI and ReDoc load from a CDN, and the city
     # network is closed.
     path("api/v1/", include("directory.api.urls")),
     path("api/v1/", include("workflow.api.urls")),
     path("api/v1/", include("chat.api.urls")),
     path("api/v1/", include("workflow.dx.api")),
+    path("api/v1/", include("council.api_urls")),
     path("", include("documents.search.urls")),  # /api/v1/search/ and /records/search/
     path("api/v1/", include("documents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

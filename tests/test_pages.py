@@ -18,7 +18,6 @@ pytestmark = pytest.mark.django_db
 LOCAL_BACKEND = "directory.backends.LocalAccountBackend"
 PAGES = ["/", "/approval/", "/records/", "/chat/", "/council/"]
 PLACEHOLDERS = {
-    "/council/": "議会",
 }
 
 

@@ -1,0 +1,142 @@
+"""Page images of materials: two sizes, cached by the PDF's hash (documents.rendering), pre-rendered
+after upload, and watermarked with the reader's name when served (a leak deterrent).
+
+Pre-rendering needs no database: it reads the stored PDF and fills the page cache, so it runs
+in a background thread in the embedded setup (and would run the same in a task worker).
+Progress is the number of cached pages, read from the cache itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from PIL import Image, ImageDraw, ImageFont
+
+from council import files
+from documents.rendering import cache_path, cached_page, default_cache_dir, render_page
+
+logger = logging.getLogger(__name__)
+
+SIZES = {"page": (1600, 2400), "thumb": (240, 340)}
+WATERMARK_FONTS = (
+    "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf",
+    "/usr/share/fonts/truetype/fonts-japanese-gothic.ttf",
+)
+_PRERENDER_SLOTS = threading.BoundedSemaphore(2)
+
+
+def page_image(*, sha256: str, key: str, page: int, size: str = "page") -> bytes:
+    """The WebP of ``page`` at ``size`` ("page" or "thumb"), from the cache or rendered now."""
+    width, height = SIZES[size]
+    return cached_page(
+        sha256,
+        page,
+        (width, height),
+        lambda: render_page(
+            files.load(key=key, sha256=sha256), page, max_width_px=width, max_height_px=height
+        ),
+    )
+
+
+def rendered_count(*, sha256: str, pages: int, size: str = "page") -> int:
+    """How many pages of this PDF are in the cache at ``size`` (the progress of pre-rendering)."""
+    width, height = SIZES[size]
+    directory = cache_path(sha256, 1, (width, height), cache_dir=default_cache_dir()).parent
+    if not directory.is_dir():
+        return 0
+    suffix = f"-{width}x{height}.webp"
+    return min(pages, sum(1 for entry in directory.iterdir() if entry.name.endswith(suffix)))
+
+
+def prerender(*, sha256: str, key: str, pages: int) -> int:
+    """Render every page (first the first pages, both sizes) into the cache; how many rendered."""
+    from documents.rendering import render_pages
+
+    pdf = files.load(key=key, sha256=sha256)
+    done = 0
+    for size in ("page", "thumb"):
+        width, height = SIZES[size]
+        missing = [
+            n
+            for n in range(1, pages + 1)
+            if not cache_path(sha256, n, (width, height), cache_dir=default_cache_dir()).exists()
+        ]
+        if not missing:
+            continue
+        for number, image in render_pages(pdf, missing, max_width_px=width, max_height_px=height):
+            cached_page(sha256, number, (width, height), lambda image=image: image)
+            done += 1
+    return done
+
+
+def prerender_later(*, sha256: str, key: str, pages: int) -> None:
+    """Pre-render in the background (``KAIRAN_COUNCIL_PRERENDER``: thread [default] or off)."""
+    mode = getattr(settings, "COUNCIL_PRERENDER", "thread")
+    if mode == "off":
+        return
+
+    def run() -> None:
+        with _PRERENDER_SLOTS:
+            try:
+                prerender(sha256=sha256, key=key, pages=pages)
+            except Exception:  # a background cache fill: the page is rendered on demand instead
+                logger.exception("pre-rendering %s failed", sha256)
+
+    if mode == "inline":
+        run()
+        return
+    threading.Thread(target=run, name=f"council-prerender-{sha256[:8]}", daemon=True).start()
+
+
+# --- watermark --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=8)
+def _font(size: int):
+    for path in WATERMARK_FONTS:
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size)
+
+
+def watermarked(image: bytes, *, text: str) -> bytes:
+    """``image`` with ``text`` stamped faintly across it and in its lower corner."""
+    with Image.open(io.BytesIO(image)) as base:
+        base = base.convert("RGB")
+        width, height = base.size
+        size = max(10, width // 40)
+        layer = Image.new("RGBA", base.size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(layer)
+        font = _font(size)
+        for row in range(1, 4):
+            draw.text(
+                (width * 0.1, height * row / 4),
+                text,
+                font=font,
+                fill=(120, 120, 120, 48),
+            )
+        draw.text((size, height - size * 2), text, font=font, fill=(90, 90, 90, 110))
+        out = Image.alpha_composite(base.convert("RGBA"), layer).convert("RGB")
+        buffer = io.BytesIO()
+        out.save(buffer, format="WEBP", quality=80, method=2)
+        return buffer.getvalue()
+
+
+def reader_page_image(
+    *, sha256: str, key: str, page: int, size: str, reader_id: int, reader_name: str
+) -> bytes:
+    """The page as served to one reader: watermarked with their name, cached per reader."""
+    base = page_image(sha256=sha256, key=key, page=page, size=size)
+    if size == "thumb" or not getattr(settings, "COUNCIL_WATERMARK", True):
+        return base
+    width, height = SIZES[size]
+    reader_key = hashlib.sha256(f"{sha256}:{reader_id}:{reader_name}".encode()).hexdigest()
+    return cached_page(
+        reader_key, page, (width, height), lambda: watermarked(base, text=reader_name)
+    )

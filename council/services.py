@@ -1,0 +1,591 @@
+"""Every write of the council module: councilors, meetings, materials and 差し替え, read
+tracking, annotations and the presenter's page turns.
+
+Keyword-only; permission first, then validation, the change and its audit event in one
+transaction (``atomic_service``). Realtime events are stored first and published on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import IO, Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from audit import services as audit
+from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
+from audit.transactions import atomic_service
+from council import annotations as annotation_rules
+from council import carry, files, permissions
+from council.models import (
+    AgendaItem,
+    Annotation,
+    Committee,
+    Councilor,
+    Material,
+    MaterialPage,
+    MaterialVersion,
+    Meeting,
+    MeetingEvent,
+    PageView,
+)
+from directory.models import Person, Source
+from documents import validation
+from documents.rendering import (
+    ConversionFailed,
+    ConversionUnavailable,
+    PreviewError,
+    conversion_available,
+    docx_to_pdf,
+)
+
+logger = logging.getLogger(__name__)
+
+TITLE_MAX = 200
+ACCEPTED = (validation.PDF, validation.DOCX)
+
+
+# --- councilors --------------------------------------------------------------------------------
+
+
+@atomic_service
+def councilor_upsert(
+    *,
+    username: str,
+    name: str,
+    password: str | None = None,
+    committees: list[str] | None = None,
+    role: str | None = None,
+    actor: Any = None,
+) -> tuple[Councilor, bool]:
+    """Create or update a councilor's local account, profile and committees (created as needed).
+
+    Idempotent: the same arguments twice change nothing the second time. Raises
+    ValidationFailed (400) for an empty username or name, or a username that belongs to staff.
+    """
+    username = (username or "").strip()
+    name = (name or "").strip()
+    if not username or not name:
+        raise ValidationFailed(_("A councilor needs a username and a name."))
+    if role is not None and role not in Councilor.Role.values:
+        raise ValidationFailed(_("Unknown role."))
+    user_model = get_user_model()
+    user, user_created = user_model.objects.get_or_create(username=username)
+    person = Person.objects.filter(user=user).first()
+    if person is not None and person.kind != Person.Kind.COUNCILOR:
+        raise ValidationFailed(_("This username belongs to someone who is not a councilor."))
+    changed: list[str] = []
+    if password:
+        if user_created or not user.check_password(password):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            changed.append("password")
+    elif user_created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        changed.append("active")
+    if person is None:
+        person = Person.objects.create(
+            user=user, display_name=name, kind=Person.Kind.COUNCILOR, source=Source.LOCAL
+        )
+    elif person.display_name != name or not person.is_active:
+        person.display_name, person.is_active = name, True
+        person.save(update_fields=["display_name", "is_active"])
+        changed.append("name")
+    councilor, created = Councilor.objects.get_or_create(
+        person=person, defaults={"role": role or Councilor.Role.MEMBER}
+    )
+    if not created and role is not None and councilor.role != role:
+        councilor.role = role
+        councilor.save(update_fields=["role"])
+        changed.append("role")
+    if not councilor.is_active:
+        councilor.is_active = True
+        councilor.save(update_fields=["is_active"])
+    if committees is not None:
+        wanted = []
+        for committee_name in dict.fromkeys(c.strip() for c in committees if c and c.strip()):
+            committee, committee_created = Committee.objects.get_or_create(name=committee_name)
+            if committee_created:
+                audit.record(action="council.committee_created", actor=actor, target=committee)
+            wanted.append(committee)
+        current = set(councilor.committees.values_list("pk", flat=True))
+        if current != {c.pk for c in wanted}:
+            councilor.committees.set(wanted)
+            changed.append("committees")
+    if created or changed:
+        audit.record(
+            action="council.councilor_created" if created else "council.councilor_updated",
+            actor=actor,
+            target=user,
+            details={
+                "username": username,
+                "changed": changed,
+                "committees": sorted(councilor.committees.values_list("name", flat=True)),
+                "role": councilor.role,
+            },
+        )
+    return councilor, created
+
+
+@atomic_service
+def totp_reset(*, actor: Any, councilor: Councilor, request: Any = None) -> int:
+    """Remove a councilor's TOTP devices (lost tablet); secretariat only (403). Audited."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not permissions.can_manage(actor):
+        raise PermissionRefused(_("Only the council secretariat may reset a device."))
+    deleted, _details = TOTPDevice.objects.filter(user=councilor.person.user).delete()
+    audit.record(
+        action="council.totp_reset",
+        actor=actor,
+        target=councilor.person.user,
+        details={"devices": deleted},
+        request=request,
+    )
+    return deleted
+
+
+# --- meetings ----------------------------------------------------------------------------------
+
+
+def _clean_title(title: Any) -> str:
+    text = " ".join(str(title or "").split())
+    if not text:
+        raise ValidationFailed(_("A title is required."))
+    if len(text) > TITLE_MAX:
+        raise ValidationFailed(_("The title is too long (at most 200 characters)."))
+    return text
+
+
+def _clean_datetime(value: Any, field: str) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        try:
+            parsed = parse_datetime(str(value or "").strip())
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise ValidationFailed(
+            _("%(field)s must be a date and time (ISO 8601).") % {"field": field}
+        )
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def _committee_named(name: Any) -> Committee:
+    committee = Committee.objects.filter(name=str(name or "").strip()).first()
+    if committee is None:
+        raise ValidationFailed(_("There is no committee of that name."))
+    return committee
+
+
+@atomic_service
+def meeting_create(
+    *,
+    actor: Any,
+    title: Any,
+    starts_at: Any,
+    committee: Any = None,
+    request: Any = None,
+) -> Meeting:
+    """A plenary meeting, or a committee meeting when ``committee`` (a name) is given.
+
+    Raises PermissionRefused (403) for anyone but the secretariat, ValidationFailed (400).
+    """
+    if not permissions.can_manage(actor):
+        raise PermissionRefused(_("Only the council secretariat may create meetings."))
+    meeting = Meeting.objects.create(
+        title=_clean_title(title),
+        starts_at=_clean_datetime(starts_at, "starts_at"),
+        committee=_committee_named(committee) if committee else None,
+        created_by=actor,
+    )
+    audit.record(
+        action="council.meeting_created",
+        actor=actor,
+        target=meeting,
+        details={"title": meeting.title, "committee": committee or None},
+        request=request,
+    )
+    return meeting
+
+
+@atomic_service
+def agenda_item_add(
+    *, actor: Any, meeting: Meeting, title: Any, kind: str = "other", number: str = ""
+) -> AgendaItem:
+    """Add an item to the agenda (secretariat; 403)."""
+    if not permissions.can_manage(actor):
+        raise PermissionRefused(_("Only the council secretariat may edit the agenda."))
+    if kind not in AgendaItem.Kind.values:
+        raise ValidationFailed(_("Unknown kind of agenda item."))
+    item = AgendaItem.objects.create(
+        meeting=meeting,
+        title=_clean_title(title),
+        kind=kind,
+        number=str(number or "")[:50],
+        order=meeting.agenda.count() + 1,
+    )
+    audit.record(action="council.agenda_item_added", actor=actor, target=item)
+    return item
+
+
+# --- materials ---------------------------------------------------------------------------------
+
+
+def parse_audience(value: Any) -> tuple[str, Committee | None]:
+    """``all``, ``secretariat`` or ``committee:<name>`` (400 otherwise)."""
+    text = str(value or "all").strip()
+    if text in (Material.Audience.ALL, Material.Audience.SECRETARIAT):
+        return text, None
+    if text.startswith("committee:"):
+        return Material.Audience.COMMITTEE, _committee_named(text.split(":", 1)[1])
+    raise ValidationFailed(_("The audience must be all or committee:<name>."))
+
+
+def _prepare_file(*, content: IO[bytes], name: str | None, size_bytes: int) -> dict:
+    """Validate with the records' upload checks; a DOCX is converted to PDF. Stores both."""
+    checked = validation.check_upload(name=name, content=content, size_bytes=size_bytes)
+    if checked.content_type not in ACCEPTED:
+        raise ValidationFailed(_("Materials must be PDF or Word (DOCX) files."))
+    data = files.read_upload(content)
+    pdf = data
+    if checked.content_type == validation.DOCX:
+        if not conversion_available():
+            raise ValidationFailed(
+                _("Word files cannot be converted on this server; please upload a PDF.")
+            )
+        try:
+            pdf = docx_to_pdf(data)
+        except (ConversionUnavailable, ConversionFailed) as exc:
+            raise ValidationFailed(str(exc)) from exc
+    try:
+        facts = files.pdf_facts(pdf)
+    except PreviewError as exc:
+        raise ValidationFailed(str(exc)) from exc
+    sha256, key = files.store(data)
+    pdf_sha256, pdf_key = (sha256, key) if pdf is data else files.store(pdf)
+    return {
+        "checked": checked,
+        "sha256": sha256,
+        "key": key,
+        "pdf_sha256": pdf_sha256,
+        "pdf_key": pdf_key,
+        "facts": facts,
+        "pdf": pdf,
+    }
+
+
+def _version_create(
+    *, material: Material, number: int, prepared: dict, actor: Any
+) -> MaterialVersion:
+    checked, facts = prepared["checked"], prepared["facts"]
+    version = MaterialVersion.objects.create(
+        material=material,
+        number=number,
+        sha256=prepared["sha256"],
+        pdf_sha256=prepared["pdf_sha256"],
+        storage_key=prepared["key"],
+        pdf_storage_key=prepared["pdf_key"],
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size_bytes=checked.size_bytes,
+        page_count=facts.page_count,
+        outline=facts.outline,
+        uploaded_by=actor,
+    )
+    MaterialPage.objects.bulk_create(
+        MaterialPage(version=version, number=i, text=text, text_digest=files.text_digest(text))
+        for i, text in enumerate(facts.texts, start=1)
+    )
+    return version
+
+
+def _index(material: Material) -> None:
+    from council.search import index_material
+
+    index_material(material)
+
+
+def material_upload(
+    *,
+    actor: Any,
+    meeting: Meeting,
+    title: Any,
+    content: IO[bytes],
+    name: str | None,
+    size_bytes: int,
+    publish_at: Any,
+    audience: Any = "all",
+    agenda_item: AgendaItem | None = None,
+    request: Any = None,
+) -> Material:
+    """A new material with version 1, published to ``audience`` at ``publish_at``.
+
+    Secretariat only (403); 413 over the size limit; 400 for a bad file, title, time or audience.
+    Pages are pre-rendered in the background after the commit.
+    """
+    if not permissions.can_manage(actor):
+        raise PermissionRefused(_("Only the council secretariat may upload materials."))
+    clean_title = _clean_title(title)
+    when = _clean_datetime(publish_at, "publish_at")
+    kind, committee = parse_audience(audience)
+    if agenda_item is not None and agenda_item.meeting_id != meeting.pk:
+        raise ValidationFailed(_("The agenda item belongs to another meeting."))
+    prepared = _prepare_file(content=content, name=name, size_bytes=size_bytes)
+    return _material_create(
+        actor=actor,
+        meeting=meeting,
+        title=clean_title,
+        when=when,
+        kind=kind,
+        committee=committee,
+        agenda_item=agenda_item,
+        prepared=prepared,
+        request=request,
+    )
+
+
+@atomic_service
+def _material_create(
+    *, actor, meeting, title, when, kind, committee, agenda_item, prepared, request
+) -> Material:
+    material = Material.objects.create(
+        meeting=meeting,
+        agenda_item=agenda_item,
+        title=title,
+        audience=kind,
+        committee=committee,
+        publish_at=when,
+        created_by=actor,
+    )
+    version = _version_create(material=material, number=1, prepared=prepared, actor=actor)
+    material.current_version = version
+    material.save(update_fields=["current_version"])
+    audit.record(
+        action="council.material_uploaded",
+        actor=actor,
+        target=material,
+        request=request,
+        details={
+            "title": title,
+            "meeting": meeting.pk,
+            "audience": material.audience_label,
+            "publish_at": when.isoformat(),
+            "sha256": version.sha256,
+            "pages": version.page_count,
+        },
+    )
+    _index(material)
+    _prerender_on_commit(version)
+    return material
+
+
+def _prerender_on_commit(version: MaterialVersion) -> None:
+    from council import rendering
+
+    transaction.on_commit(
+        lambda: rendering.prerender_later(
+            sha256=version.pdf_sha256, key=version.pdf_storage_key, pages=version.page_count
+        )
+    )
+
+
+def material_replace(
+    *,
+    actor: Any,
+    material: Material,
+    content: IO[bytes],
+    name: str | None,
+    size_bytes: int,
+    request: Any = None,
+) -> MaterialVersion:
+    """差し替え: a new version; changed pages flagged; every annotation carried to the matching
+    page of the new version (or kept as unplaced); the audience is notified when published."""
+    if not permissions.can_manage(actor):
+        raise PermissionRefused(_("Only the council secretariat may replace materials."))
+    prepared = _prepare_file(content=content, name=name, size_bytes=size_bytes)
+    return _material_replace(actor=actor, material=material, prepared=prepared, request=request)
+
+
+@atomic_service
+def _material_replace(*, actor, material, prepared, request) -> MaterialVersion:
+    material = (
+        Material.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("meeting", "committee")
+        .get(pk=material.pk)
+    )
+    old = material.current_version
+    number = material.versions.count() + 1
+    version = _version_create(material=material, number=number, prepared=prepared, actor=actor)
+    old_pdf = files.load(key=old.pdf_storage_key, sha256=old.pdf_sha256)
+    result = carry.compare_and_carry(old=old, new=version, old_pdf=old_pdf, new_pdf=prepared["pdf"])
+    version.changed_pages = result.changed_pages
+    version.save(update_fields=["changed_pages"])
+    material.current_version = version
+    material.save(update_fields=["current_version"])
+    audit.record(
+        action="council.material_replaced",
+        actor=actor,
+        target=material,
+        request=request,
+        details={
+            "version": number,
+            "sha256": version.sha256,
+            "pages": version.page_count,
+            "changed_pages": result.changed_pages,
+            "annotations_carried": result.carried,
+            "annotations_unplaced": result.unplaced,
+        },
+    )
+    _index(material)
+    if material.publish_at <= timezone.now():
+        _notify(material, replaced=True)
+    _prerender_on_commit(version)
+    return version
+
+
+def _notify(material: Material, *, replaced: bool) -> int:
+    from django.urls import reverse
+
+    from council.selectors import audience_councilors
+    from directory.notifications import notification_create
+
+    if replaced:
+        title = _("Material replaced: %(title)s") % {"title": material.title}
+    else:
+        title = _("New material: %(title)s") % {"title": material.title}
+    url = reverse("council:reader", args=[material.pk])
+    count = 0
+    for councilor in audience_councilors(material):
+        notification_create(
+            recipient=councilor.person,
+            kind="council.material_replaced" if replaced else "council.material_published",
+            title=title,
+            url=url,
+        )
+        count += 1
+    return count
+
+
+@atomic_service
+def materials_announce_due(*, now: datetime | None = None) -> int:
+    """Notify the audience of every material whose ``publish_at`` has passed, once each.
+
+    Run by ``manage.py council_publish`` (cron, every minute) and on council pages; a material
+    is visible from ``publish_at`` whether or not it has been announced.
+    """
+    now = now or timezone.now()
+    due = list(
+        Material.objects.select_for_update(of=("self",), no_key=True)
+        .filter(announced_at__isnull=True, publish_at__lte=now)
+        .order_by("pk")[:200]
+    )
+    for material in due:
+        material.announced_at = now
+        material.save(update_fields=["announced_at"])
+        sent = _notify(material, replaced=False)
+        audit.record(
+            action="council.material_published",
+            target=material,
+            details={"notified": sent, "publish_at": material.publish_at.isoformat()},
+        )
+    return len(due)
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def page_view_record(*, user: Any, material: Material, number: int) -> None:
+    """Record that ``user`` opened page ``number`` (既読); one row per person and page."""
+    from django.db.models import F
+
+    updated = PageView.objects.filter(material=material, user=user, number=number).update(
+        views=F("views") + 1, last_viewed_at=timezone.now()
+    )
+    if not updated:
+        from django.db import IntegrityError
+
+        try:
+            with transaction.atomic():
+                PageView.objects.create(material=material, user=user, number=number)
+        except IntegrityError:  # a concurrent first view of the same page
+            pass
+
+
+# --- annotations -------------------------------------------------------------------------------
+
+
+@atomic_service
+def annotation_put(
+    *, user: Any, material: Material, page: int, data: Any, client_updated_at: Any = None
+) -> tuple[Annotation, bool]:
+    """Store ``user``'s annotation of ``page`` of the current version (the caller has already
+    checked the material is visible to them). Last write wins by the client's clock: a write
+    older than the stored one is refused with Conflict (409) and the stored one stays.
+    Returns (annotation, created). Raises ValidationFailed (400) for malformed content.
+    """
+    clean = annotation_rules.clean(data)
+    stamp = None
+    if client_updated_at not in (None, ""):
+        stamp = _clean_datetime(client_updated_at, "client_updated_at")
+    version = material.current_version
+    existing = (
+        Annotation.objects.select_for_update(of=("self",), no_key=True)
+        .filter(owner=user, version=version, page=page)
+        .first()
+    )
+    if existing is not None:
+        if stamp and existing.client_updated_at and stamp < existing.client_updated_at:
+            raise Conflict(_("A newer version of this page's notes is already stored."))
+        existing.data = clean
+        existing.client_updated_at = stamp or timezone.now()
+        existing.save(update_fields=["data", "client_updated_at", "updated_at"])
+        return existing, False
+    annotation = Annotation.objects.create(
+        owner=user,
+        material=material,
+        version=version,
+        page=page,
+        original_page=page,
+        data=clean,
+        client_updated_at=stamp or timezone.now(),
+    )
+    return annotation, True
+
+
+# --- presenter ---------------------------------------------------------------------------------
+
+
+@atomic_service
+def presenter_goto(*, actor: Any, meeting: Meeting, material: Material, page: int) -> MeetingEvent:
+    """The presenter turns to ``page`` of ``material``: stored, then published on commit.
+
+    Raises PermissionRefused (403) for anyone but the secretariat or the chair, ValidationFailed
+    (400) for a material of another meeting or a page out of range.
+    """
+    if not permissions.can_present(actor):
+        raise PermissionRefused(_("Only the presenter may turn pages for everyone."))
+    if material.meeting_id != meeting.pk:
+        raise ValidationFailed(_("The material belongs to another meeting."))
+    version = material.current_version
+    if version is None or not 1 <= page <= version.page_count:
+        raise ValidationFailed(_("That page does not exist."))
+    event = MeetingEvent.objects.create(
+        meeting=meeting, kind="goto", material=material, page=page, actor=actor
+    )
+    from council import realtime
+
+    transaction.on_commit(lambda: realtime.publish_event(event))
+    return event

@@ -1,0 +1,20 @@
+"""Screens of the council module under /council/ (the home is mounted as "council")."""
+
+from django.urls import path
+
+from council import views
+
+app_name = "council"
+
+urlpatterns = [
+    path("meetings/<int:meeting_id>/", views.meeting_detail, name="meeting"),
+    path("meetings/new/", views.meeting_create, name="meeting-create"),
+    path("meetings/<int:meeting_id>/present/", views.present, name="present"),
+    path("materials/<int:material_id>/", views.reader, name="reader"),
+    path("materials/upload/<int:meeting_id>/", views.material_upload, name="material-upload"),
+    path("materials/<int:material_id>/status/", views.read_status, name="read-status"),
+    path("totp/", views.totp_enrol, name="totp-enrol"),
+    path("councilors/", views.councilor_list, name="councilors"),
+    path("councilors/<int:councilor_id>/reset-totp/", views.totp_reset, name="totp-reset"),
+    path("sw.js", views.service_worker, name="service-worker"),
+]
