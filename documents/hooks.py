@@ -8,9 +8,9 @@ The dependency arrow runs workflow → documents, so the workflow app registers 
 - ``approved_disposal(reference)``: the approval behind a disposal reference, or None.
   Default: None, so disposal is refused until the disposal process (category ``disposal``)
   exists and registers a resolver that returns an ``ApprovedDisposal`` for approved ones.
-- ``decided_proposal(user, proposal_id)``: a decided proposal's number and title, or None.
-  Default: read through ``workflow.selectors`` (its visibility applies); without the workflow
-  app the id is accepted as it is.
+- ``decided_proposal(user, proposal_id)``: a decided proposal's number and title, or None
+  when it is not decided or not visible to ``user``. Default (no workflow app): the id is
+  accepted as it is. Documents never imports workflow: workflow registers all three.
 """
 
 from __future__ import annotations
@@ -51,28 +51,14 @@ def _no_disposal_approval(reference: str) -> ApprovedDisposal | None:
     return None
 
 
-def _decided_proposal_from_workflow(user: Any, proposal_id: int) -> DecidedProposal | None:
-    """Read through workflow.selectors (visibility applies); None if not found or not decided."""
-    try:
-        from workflow import selectors as workflow_selectors
-    except ImportError:  # pragma: no cover - without the workflow app the id is just stored
-        return DecidedProposal(id=proposal_id, document_number="", title="")
-    from audit.exceptions import NotFound
-
-    try:
-        proposal = workflow_selectors.proposal_get(user=user, proposal_id=proposal_id)
-    except NotFound:
-        return None
-    if proposal.status != "approved":
-        return None
-    return DecidedProposal(
-        id=proposal.pk, document_number=proposal.document_number, title=proposal.title
-    )
+def _proposal_as_given(user: Any, proposal_id: int) -> DecidedProposal | None:
+    """Without the workflow app the id is stored as it is."""
+    return DecidedProposal(id=proposal_id, document_number="", title="")
 
 
 route_document_ids: RouteResolver = _no_route_documents
 approved_disposal: DisposalResolver = _no_disposal_approval
-decided_proposal: ProposalResolver = _decided_proposal_from_workflow
+decided_proposal: ProposalResolver = _proposal_as_given
 
 
 def register(
@@ -96,4 +82,4 @@ def reset() -> None:
     global route_document_ids, approved_disposal, decided_proposal
     route_document_ids = _no_route_documents
     approved_disposal = _no_disposal_approval
-    decided_proposal = _decided_proposal_from_workflow
+    decided_proposal = _proposal_as_given

@@ -5,7 +5,13 @@ class WorkflowConfig(AppConfig):
     name = "workflow"
 
     def ready(self) -> None:
-        from workflow import disposal, notifications
+        from documents import hooks as documents_hooks
+        from workflow import disposal, notifications, search, selectors
 
         notifications.connect()
         disposal.connect()
+        search.register()
+        # Documents never imports workflow: these answer its questions about proposals.
+        documents_hooks.register(
+            route=selectors.attached_document_ids, proposal=selectors.decided_proposal_for
+        )

@@ -204,3 +204,6 @@ from workflow.dx.models import ActionPlan, DXDecision, DXSettings  # noqa: E402,
 
 # isort: split
 from workflow.disposal_models import DisposalProposalBinder  # noqa: E402, F401
+
+# isort: split
+from workflow.attachments_models import ProposalAttachment, RoundAttachment  # noqa: E402, F401

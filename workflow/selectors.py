@@ -19,6 +19,8 @@ from audit.permissions import can_view_audit_log
 from directory.calendar import city_date
 from directory.models import Delegation
 from directory.selectors import person_for_user, persons_with_title, principals_for_deputy
+from documents.hooks import DecidedProposal
+from workflow.attachments_models import ProposalAttachment, RoundAttachment
 from workflow.models import ApprovalLevel
 from workflow.proposals_models import (
     Decision,
@@ -27,7 +29,7 @@ from workflow.proposals_models import (
     ProposalReviewer,
     ProposalStep,
 )
-from workflow.rendering.types import DecisionDocument, IssueLetter, StampCell
+from workflow.rendering.types import AttachmentLine, DecisionDocument, IssueLetter, StampCell
 
 
 def _proposal_base() -> QuerySet[Proposal]:
@@ -254,6 +256,10 @@ def proposal_document(proposal: Proposal) -> DecisionDocument:
         drafted_on=city_date(proposal.submitted_at or proposal.created_at),
         decided_on=city_date(proposal.decided_at) if decided else None,
         body=proposal.body,
+        attachments=tuple(
+            AttachmentLine(title=a["title"], version=a["version"], sha256=a["sha256"])
+            for a in proposal_attachments(proposal)
+        ),
         stamps=tuple(_stamp(step, ahead=ahead, reviewed=reviewed) for step in steps),
         amount_yen=proposal.amount,
     )
@@ -333,3 +339,74 @@ def disposal_binder_ids_pending(binder_ids: list[int]) -> set[int]:
         outcome=DisposalProposalBinder.Outcome.PROPOSED,
     )
     return set(pending.values_list("binder_id", flat=True))
+
+
+# --- attachments (添付資料) ----------------------------------------------------------------------
+
+
+def proposal_attachments(proposal: Proposal, *, round_: int | None = None) -> list[dict[str, Any]]:
+    """The attachments as the API and the screens show them (``id``, ``document``, ``title``,
+    ``version``, ``sha256``, ``size``, ``content_type``, ``frozen``).
+
+    While the proposal can be edited: its current links with each document's current version.
+    Otherwise (in review, decided): exactly what its latest round asked about. ``round_``: that
+    round's frozen set instead (the detail page's round-to-round comparison, the PDF).
+    """
+    if round_ is None and proposal.status in (Proposal.Status.DRAFT, Proposal.Status.RETURNED):
+        links = ProposalAttachment.objects.filter(proposal=proposal).select_related(
+            "document__current_version__blob"
+        )
+        return [
+            _attachment_data(link.pk, link.document, link.document.current_version, frozen=False)
+            for link in links
+            if link.document.current_version_id is not None
+        ]
+    frozen = RoundAttachment.objects.filter(
+        proposal=proposal, round=proposal.round if round_ is None else round_
+    ).select_related("document", "version__blob")
+    return [
+        _attachment_data(row.attachment_id or row.pk, row.document, row.version, frozen=True)
+        | {"title": row.title, "sha256": row.sha256}
+        for row in frozen
+    ]
+
+
+def _attachment_data(link_id: int, document: Any, version: Any, *, frozen: bool) -> dict:
+    return {
+        "id": link_id,
+        "document": document.pk,
+        "title": document.title,
+        "version": version.number,
+        "sha256": version.blob.sha256,
+        "size": version.blob.size_bytes,
+        "content_type": version.content_type,
+        "frozen": frozen,
+    }
+
+
+def attached_document_ids(person: Any) -> set[int]:
+    """Documents attached to a proposal ``person`` may see (documents' route-visibility hook:
+    approvers and consulted units see a confidential attachment of the proposal they decide)."""
+    if person is None or person.user_id is None:
+        return set()
+    visible = proposal_list_visible(user=person.user).values("pk")
+    linked = ProposalAttachment.objects.filter(proposal__in=visible).values_list(
+        "document_id", flat=True
+    )
+    asked = RoundAttachment.objects.filter(proposal__in=visible).values_list(
+        "document_id", flat=True
+    )
+    return set(linked) | set(asked)
+
+
+def decided_proposal_for(user: Any, proposal_id: int) -> DecidedProposal | None:
+    """documents' ``decided_proposal`` hook: a decided proposal ``user`` may see, or None."""
+    try:
+        proposal = proposal_get(user=user, proposal_id=proposal_id)
+    except NotFound:
+        return None
+    if proposal.status != Proposal.Status.APPROVED:
+        return None
+    return DecidedProposal(
+        id=proposal.pk, document_number=proposal.document_number, title=proposal.title
+    )

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -16,31 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.exceptions import ValidationFailed
 from audit.validators import id_param, validate_db_id
-from documents import selectors, services, validation
+from documents import selectors, services
+from documents.api.uploads import refuse_oversize_body, uploaded_file
 from documents.models import Classification, Document
-
-# Multipart overhead allowed above the file limit before the body is even parsed.
-_MULTIPART_SLACK_BYTES = 1024 * 1024
-
-
-def _refuse_oversize_body(request: Request) -> None:
-    """413 from Content-Length alone, before Django spools the body to disk."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > validation.max_upload_bytes() + _MULTIPART_SLACK_BYTES:
-        raise validation.too_large()
-
-
-def _uploaded_file(request: Request) -> Any:
-    upload = request.FILES.get("file")
-    if upload is None:
-        raise ValidationFailed("file: " + str(_("A file is required.")))
-    return upload
-
 
 # --- shapes ------------------------------------------------------------------------------------
 
@@ -139,11 +117,11 @@ class DocumentCreateApi(APIView):
 
     @extend_schema(request={"multipart/form-data": Input}, responses={201: DocumentCreatedOutput})
     def post(self, request: Request) -> Response:
-        _refuse_oversize_body(request)
+        refuse_oversize_body(request)
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        upload = _uploaded_file(request)
+        upload = uploaded_file(request)
         binder = None
         if data.get("binder"):
             binder = selectors.binder_get(user=request.user, binder_id=data["binder"])
@@ -181,9 +159,9 @@ class DocumentVersionCreateApi(APIView):
         responses={201: DocumentCreatedOutput},
     )
     def post(self, request: Request, document_id: int) -> Response:
-        _refuse_oversize_body(request)
+        refuse_oversize_body(request)
         document = selectors.document_get(user=request.user, document_id=document_id)
-        upload = _uploaded_file(request)
+        upload = uploaded_file(request)
         version = services.document_add_version(
             actor=request.user,
             document=document,

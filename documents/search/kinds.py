@@ -1,9 +1,8 @@
 """What is indexed: one ``SearchKind`` per kind of object, with its visibility and its walk.
 
-The kinds read their objects only through their app's selectors. ``proposal`` reads
-``workflow.selectors`` lazily: documents sits below workflow in the dependency graph, so the
-import is deferred to call time, as in ``documents.hooks``; workflow may register its own kind
-instead with ``register_kind`` from its ``AppConfig.ready()``.
+The kinds read their objects only through their app's selectors. Documents registers its own
+kind here; apps above it (workflow's proposals, chat, council) register theirs with
+``register_kind`` from their ``AppConfig.ready()``: documents never imports them.
 """
 
 from __future__ import annotations
@@ -87,37 +86,6 @@ def _documents_walk() -> Iterator[IndexEntry]:
         )
 
 
-# --- proposals --------------------------------------------------------------------------------
-
-
-def _proposals_visible(user: Any) -> Visible:
-    from workflow import selectors
-
-    if can_view_audit_log(user):
-        return ALL
-    return Visible(ids=selectors.proposal_list_visible(user=user))
-
-
-def _proposals_walk() -> Iterator[IndexEntry]:
-    from workflow.proposals_models import Proposal
-
-    for proposal in Proposal.objects.order_by("pk").iterator(chunk_size=WALK_BATCH):
-        yield proposal_entry(proposal)
-
-
-def proposal_entry(proposal: Any) -> IndexEntry:
-    """What the index keeps of a proposal (for workflow's services to pass to index_upsert)."""
-    return IndexEntry(
-        kind="proposal",
-        object_id=proposal.pk,
-        title=proposal.title,
-        text=proposal.body,
-        owner_unit_id=proposal.drafting_unit_id,
-        # Proposals have no classification of their own; their visibility is the selector's.
-        classification="internal",
-    )
-
-
 register_kind(
     SearchKind(
         name="document",
@@ -125,14 +93,5 @@ register_kind(
         visible_for=_documents_visible,
         walk=_documents_walk,
         url_for=lambda pk: _reverse("documents:detail", pk),
-    )
-)
-register_kind(
-    SearchKind(
-        name="proposal",
-        label=_("Proposal"),
-        visible_for=_proposals_visible,
-        walk=_proposals_walk,
-        url_for=lambda pk: _reverse("workflow:proposal", pk),
     )
 )

@@ -9,9 +9,9 @@ from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from documents.search import index_upsert
-from documents.search.kinds import proposal_entry
 from workflow.models import Category
 from workflow.proposals_models import Proposal
+from workflow.search import proposal_entry
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/search/"

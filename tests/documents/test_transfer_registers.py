@@ -127,7 +127,11 @@ def test_outgoing_register_links_a_decided_proposal(org, zaisei_client):
 
 
 def test_outgoing_register_validates_against_the_real_workflow(org, zaisei_client):
-    # The default hook reads through workflow.selectors: an unknown proposal is refused.
+    # The resolver workflow registers in its ready() (this module's fixture reset the hooks):
+    # an unknown proposal is refused.
+    from workflow.selectors import decided_proposal_for
+
+    hooks.register(proposal=decided_proposal_for)
     response = zaisei_client.post(
         "/api/v1/registers/outgoing/",
         {"on": "2026-05-01", "counterpart": "市民", "subject": "通知", "proposal": 424242},

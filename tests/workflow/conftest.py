@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
 
 from directory.models import OrgUnit, Person
 from tests.factories import AssignmentFactory, OrgUnitFactory, PositionFactory, make_person
@@ -171,3 +173,25 @@ def make_ruleset(
             unit_name=unit_name,
         )
     return ruleset
+
+
+@pytest.fixture
+def as_(city):
+    """An API client signed in as one of the city's people (modules may override it)."""
+
+    def client_for(username: str) -> APIClient:
+        client = APIClient()
+        # A fresh user each time: permissions are cached on the instance.
+        client.force_authenticate(get_user_model().objects.get(pk=city.p(username).user_id))
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """Stored files go to this test's own directory."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = str(root)
+    return root

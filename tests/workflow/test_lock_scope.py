@@ -25,7 +25,7 @@ from audit.transactions import atomic_service, is_lock_conflict, run_atomic
 from directory.models import OrgUnit
 from documents import services as documents_services
 from documents.models import Document
-from tests.documents.conftest import make_pdf, media_root  # noqa: F401  (fixture)
+from tests.documents.conftest import make_pdf
 from tests.workflow.test_races import (
     DRAFTER,
     KACHO,

@@ -14,10 +14,8 @@ import docx
 import pypdf
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from workflow.models import ProposalStep
 
@@ -26,17 +24,6 @@ pytestmark = pytest.mark.django_db
 DRAFTER, KAKARI, KACHO = "madoguchi_staff", "madoguchi_kakaricho", "shimin_kacho"
 API = "/api/v1/"
 TOKYO = ZoneInfo("Asia/Tokyo")
-
-
-@pytest.fixture
-def as_(city):
-    def client_for(username: str) -> APIClient:
-        client = APIClient()
-        # A fresh user each time: permissions are cached on the instance.
-        client.force_authenticate(get_user_model().objects.get(pk=city.p(username).user_id))
-        return client
-
-    return client_for
 
 
 def new_proposal(as_, **data) -> dict:

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from workflow import disposal_api
-from workflow.api import views
+from workflow.api import attachments, views
 
 app_name = "workflow_api"
 
@@ -12,6 +12,21 @@ urlpatterns = [
     path("disposals/", disposal_api.DisposalCreateApi.as_view(), name="disposal-create"),
     path("circulations/", views.CirculationCreateApi.as_view(), name="circulation-create"),
     path("proposals/<int:proposal_id>/", views.ProposalDetailApi.as_view(), name="proposal"),
+    path(
+        "proposals/<int:proposal_id>/attachments/",
+        attachments.ProposalAttachmentListApi.as_view(),
+        name="proposal-attachments",
+    ),
+    path(
+        "proposals/<int:proposal_id>/attachments/<int:attachment_id>/",
+        attachments.ProposalAttachmentApi.as_view(),
+        name="proposal-attachment",
+    ),
+    path(
+        "proposals/<int:proposal_id>/attachments/<int:attachment_id>/versions/",
+        attachments.ProposalAttachmentVersionApi.as_view(),
+        name="proposal-attachment-version",
+    ),
     path("proposals/<int:proposal_id>/pdf/", views.ProposalPdfApi.as_view(), name="proposal-pdf"),
     path(
         "proposals/<int:proposal_id>/issue-letter/",

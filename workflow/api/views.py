@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from audit.validators import validate_amount_yen
 from directory import services as directory_services
 from workflow import selectors, services
+from workflow.api.attachments import AttachmentOutput
 from workflow.proposals_models import PostReview, Proposal
 from workflow.rendering.decision_pdf import render_decision_pdf
 from workflow.rendering.issue_letter import render_issue_letter
@@ -88,6 +89,7 @@ class ProposalOutput(serializers.Serializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     history = HistoryOutput(many=True)
+    attachments = AttachmentOutput(many=True)
 
 
 def _step_data(step: dict[str, Any]) -> dict[str, Any]:
@@ -142,6 +144,7 @@ def proposal_data(proposal: Proposal) -> dict[str, Any]:
         "submitted_at": proposal.submitted_at,
         "decided_at": proposal.decided_at,
         "history": [_history_data(e) for e in selectors.proposal_history_values(proposal)],
+        "attachments": selectors.proposal_attachments(proposal),
     }
     return ProposalOutput(data).data
 

@@ -37,7 +37,7 @@ from reportlab.platypus import (
 
 from directory.calendar import wareki, wareki_short
 from workflow.rendering.fonts import JapaneseFonts, japanese_fonts
-from workflow.rendering.types import DecisionDocument, StampCell
+from workflow.rendering.types import AttachmentLine, DecisionDocument, StampCell
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 18 * mm
@@ -136,6 +136,10 @@ def _styles(fonts: JapaneseFonts) -> Styles:
             keepWithNext=1,  # a section title never ends a page alone
         ),
         "item": ParagraphStyle("item", base, leftIndent=5 * mm, firstLineIndent=-5 * mm),
+        # A hash is one unbroken word: "CJK" wrapping lets it break anywhere instead of overflow.
+        "hash": ParagraphStyle(
+            "hash", base, fontName=fonts.gothic, fontSize=7.5, leading=10, leftIndent=5 * mm
+        ),
     }
 
 
@@ -315,10 +319,17 @@ def _indented(style: ParagraphStyle, line: str) -> ParagraphStyle:
     return ParagraphStyle(f"{style.name}+{ems}", style, firstLineIndent=ems * style.fontSize)
 
 
-def _attachments(attachments: Sequence[str], styles: Styles) -> list[Flowable]:
+def _attachments(attachments: Sequence[str | AttachmentLine], styles: Styles) -> list[Flowable]:
     if not attachments:
         return []
-    items = [_p(f"{i}.　{name}", styles["item"]) for i, name in enumerate(attachments, start=1)]
+    items: list[Flowable] = []
+    for i, item in enumerate(attachments, start=1):
+        line = item if isinstance(item, AttachmentLine) else AttachmentLine(title=item)
+        version = f"（第{line.version}版）" if line.version else ""
+        items.append(_p(f"{i}.　{line.title}{version}", styles["item"]))
+        if line.sha256:
+            # The hash proves later which exact file was decided on (改ざん検知).
+            items.append(_p(f"SHA-256: {line.sha256}", styles["hash"]))
     return [_p("添付資料", styles["section"]), *items]
 
 

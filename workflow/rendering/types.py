@@ -34,6 +34,15 @@ class StampCell:
 
 
 @dataclass(frozen=True, slots=True)
+class AttachmentLine:
+    """One attachment as the round asked about it: its title, version and SHA-256."""
+
+    title: str
+    version: int | None = None
+    sha256: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionDocument:
     """A proposal as printed: the 決裁文書 (or, before the decision, the 起案用紙).
 
@@ -50,7 +59,8 @@ class DecisionDocument:
     drafted_on: date
     decided_on: date | None
     body: str
-    attachments: tuple[str, ...] = ()
+    # Plain titles, or AttachmentLine with the version and hash the round decided on.
+    attachments: tuple[str | AttachmentLine, ...] = ()
     stamps: tuple[StampCell, ...] = ()
     city_name: str = "交野市"
     heading: str = ""

@@ -1,7 +1,8 @@
 """Every write of the approval workflow: proposals, their rounds, task actions, 後閲.
 
 The public services, by module: ``proposals`` (create, edit, submit, withdraw, cancel),
-``task_actions`` (approve, send back, reject, approve ahead, 後閲), ``_common`` (what both use).
+``task_actions`` (approve, send back, reject, approve ahead, 後閲), ``attachments`` (添付資料 while
+drafting, frozen per round at submission), ``_common`` (what they share).
 
 Delegations (代決) are directory data: ``directory.services.delegation_create``/``_revoke``.
 
@@ -12,6 +13,12 @@ send-back racing an approval, serialise: exactly one succeeds and the others get
 concurrent decisions cannot deadlock. See ``docs/workflow-engine.md``.
 """
 
+from workflow.services.attachments import (
+    proposal_attachment_link,
+    proposal_attachment_remove,
+    proposal_attachment_replace,
+    proposal_attachment_upload,
+)
 from workflow.services.proposals import (
     TITLE_MAX_LENGTH,
     circulation_create,
@@ -36,6 +43,10 @@ __all__ = [
     "circulation_create",
     "document_number",
     "post_review_ack",
+    "proposal_attachment_link",
+    "proposal_attachment_remove",
+    "proposal_attachment_replace",
+    "proposal_attachment_upload",
     "proposal_cancel",
     "proposal_create",
     "proposal_submit",

@@ -18,7 +18,6 @@ from directory.selectors import (
     unit_at_level,
 )
 from documents.search import index_upsert
-from documents.search.kinds import proposal_entry
 from workflow import permissions, rules
 from workflow.flows import ProposalFlow, driving
 from workflow.proposals_models import (
@@ -27,6 +26,7 @@ from workflow.proposals_models import (
     ProposalStep,
 )
 from workflow.routing import Route, RouteStep, build_route
+from workflow.search import proposal_entry
 from workflow.services._common import (
     Action,
     Status,
@@ -37,6 +37,7 @@ from workflow.services._common import (
     locked_proposal,
     record_history,
 )
+from workflow.services.attachments import round_attachments_freeze
 
 _UNSET: Any = object()
 TITLE_MAX_LENGTH = Proposal._meta.get_field("title").max_length
@@ -237,6 +238,7 @@ def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
         update_fields=["round", "status", "submitted_at", "ruleset", "explanations", "updated_at"]
     )
     _store_route(proposal, steps, round_=new_round)
+    frozen = round_attachments_freeze(proposal, round_=new_round)
     # The flow makes the first group's steps pending (ProposalFlow.step_reached).
     with driving(proposal):
         proposal.process = ProposalFlow.start.run(proposal=proposal)
@@ -248,6 +250,10 @@ def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
         proposal,
         round=new_round,
         ruleset_version=proposal.ruleset.version if proposal.ruleset_id else None,
+        attachments=[
+            {"document": a.document_id, "version": a.version.number, "sha256": a.sha256}
+            for a in frozen
+        ],
     )
     return proposal
 
