@@ -232,3 +232,6 @@ class Delegation(models.Model):
 
 # isort: split
 from directory.notification_models import Notification  # noqa: E402, F401
+
+# isort: split
+from directory.reorg_models import Reorganisation, ReorgLine  # noqa: E402, F401

@@ -41,6 +41,25 @@ def unit_head(unit: OrgUnit) -> Person | None:
     return post.person if post else None
 
 
+def unit_heads(unit_ids: list[int]) -> dict[int, Person]:
+    """``unit_head`` of many units in one query: {unit id: head}; vacant units are left out."""
+    heads: dict[int, Person] = {}
+    ids = sorted(set(unit_ids))
+    for start in range(0, len(ids), 500):
+        posts = (
+            Assignment.objects.filter(
+                unit_id__in=ids[start : start + 500],
+                person__is_active=True,
+                position__rank__gte=HEAD_MIN_RANK,
+            )
+            .select_related("person", "person__user")
+            .order_by("unit_id", "-position__rank", "-is_primary", "person_id")
+        )
+        for post in posts:
+            heads.setdefault(post.unit_id, post.person)
+    return heads
+
+
 def unit_ancestors(unit: OrgUnit) -> list[OrgUnit]:
     """The unit and the units above it, nearest first (係, 課, 部)."""
     chain: list[OrgUnit] = []

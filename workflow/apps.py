@@ -10,6 +10,10 @@ class WorkflowConfig(AppConfig):
 
         notifications.connect()
         disposal.connect()
+        # Reorganisations (directory.reorg) move pending steps with the post through this hook.
+        from workflow import reassign
+
+        reassign.connect()
         search.register()
         # Documents never imports workflow: these answer its questions about proposals.
         documents_hooks.register(

@@ -1,0 +1,284 @@
+"""人事異動・組織改正 staged ahead (directory/reorg.py) with approvals following the post
+(workflow/reassign.py): the dry run lists every affected pending task and changes nothing; the
+apply moves a 課長's pending step to the new 課長, a merged 課's steps to its successor, continues
+numbering, is audited and idempotent; a staged one can be cancelled before its date.
+
+The city is tests/workflow/conftest.py's: a 主事 of 市民課 > 窓口係 drafting a general matter goes
+窓口係長 → 市民課長 (decides); 税務課 > 市民税係 likewise goes 市民税係長 → 税務課長.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from viewflow.workflow.models import Task
+
+from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
+from audit.models import AuditEvent
+from audit.selectors import chain_verify
+from directory import reorg
+from directory.models import Assignment, OrgUnit, Person
+from directory.notification_models import Notification
+from directory.reorg_models import Reorganisation
+from tests.workflow.conftest import city  # noqa: F401 (fixture)
+from workflow import services
+from workflow.models import Decision, DocumentCounter, Proposal, ProposalStep
+from workflow.selectors import task_list_for_user
+
+pytestmark = pytest.mark.django_db
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+STAGED_ON = datetime(2027, 9, 1, 10, tzinfo=TOKYO)
+EFFECTIVE = date(2027, 10, 1)
+ON_THE_DAY = datetime(2027, 10, 1, 6, tzinfo=TOKYO)
+HEADER = "種別,対象,組織,職名,名称,文書記号\n"
+
+
+@pytest.fixture(autouse=True)
+def _september():
+    with time_machine.travel(STAGED_ON, tick=False):
+        yield
+
+
+def submitted(city, drafter: str, title: str = "案内表示の更新") -> Proposal:  # noqa: F811
+    actor = city.p(drafter).user
+    proposal = services.proposal_create(actor=actor, title=title, category="general")
+    return services.proposal_submit(actor=actor, proposal=proposal)
+
+
+def approve(city, proposal: Proposal, username: str) -> None:  # noqa: F811
+    step = ProposalStep.objects.get(proposal=proposal, state="pending")
+    services.task_approve(actor=city.p(username).user, step=step, comment="")
+
+
+def pending(proposal: Proposal) -> ProposalStep:
+    return ProposalStep.objects.select_related("approver__user", "task").get(
+        proposal=proposal, state="pending"
+    )
+
+
+def stage(city, csv: str, **kw) -> Reorganisation:  # noqa: F811
+    return reorg.reorg_stage(
+        actor=city.p("jinji_staff").user,
+        title=kw.pop("title", "令和9年10月1日付 人事異動"),
+        effective_on=kw.pop("effective_on", EFFECTIVE),
+        data=(HEADER + csv).encode(),
+        file_name="idou.csv",
+        **kw,
+    )
+
+
+def apply(city, staged: Reorganisation, **kw):  # noqa: F811
+    with time_machine.travel(ON_THE_DAY, tick=False):
+        return reorg.reorg_apply(actor=city.p("jinji_staff").user, reorganisation=staged, **kw)
+
+
+SWAP = "異動,shimin_kacho,税務課,課長\n異動,zeimu_kacho,市民部/市民課,課長\n"
+
+
+def test_dry_run_lists_every_affected_pending_task_and_changes_nothing(city):  # noqa: F811
+    at_kacho = submitted(city, "madoguchi_staff", "窓口の案内")
+    approve(city, at_kacho, "madoguchi_kakaricho")  # now pending at 市民課長 (decides)
+    waiting = submitted(city, "madoguchi_staff", "窓口の椅子")  # 市民課長's step still waiting
+    untouched = submitted(city, "somu_staff", "総務の件")
+    staged = stage(city, SWAP)
+    audit_before = AuditEvent.objects.count()
+
+    report = reorg.reorg_dry_run(actor=city.p("jinji_staff").user, reorganisation=staged)
+
+    rows = {(r["proposal"], r["from"], r["to"]) for r in report["steps"]}
+    old, new = _name(city, "shimin_kacho"), _name(city, "zeimu_kacho")
+    # The pending step and the one still waiting its turn: both follow the post.
+    assert rows == {(at_kacho.pk, old, new), (waiting.pk, old, new)}
+    assert untouched.pk not in {r["proposal"] for r in report["steps"]}
+    assert report["counts"]["people"] == 2
+    assert report["counts"]["steps"] == len(report["steps"])
+    assert any("税務課" in line for line in report["tree_diff"])
+    # Nothing changed: the same holder, the same task owner, the same posts, no audit events.
+    assert pending(at_kacho).approver.username == "shimin_kacho"
+    assert pending(at_kacho).task.owner_id == city.p("shimin_kacho").user_id
+    assert Assignment.objects.get(person=city.p("shimin_kacho")).unit.name == "市民課"
+    assert AuditEvent.objects.count() == audit_before
+    staged.refresh_from_db()
+    assert staged.status == "staged"
+    assert staged.report["counts"] == report["counts"]
+
+
+def _name(city, username: str) -> str:  # noqa: F811
+    return city.p(username).display_name
+
+
+def test_apply_moves_the_kacho_step_to_the_new_kacho_who_can_decide(city):  # noqa: F811
+    proposal = submitted(city, "madoguchi_staff")
+    approve(city, proposal, "madoguchi_kakaricho")
+    staged = stage(city, SWAP)
+
+    report = apply(city, staged)
+
+    step = pending(proposal)
+    new_kacho = city.p("zeimu_kacho")
+    assert step.approver == new_kacho
+    assert Task.objects.get(pk=step.task_id).owner_id == new_kacho.user_id
+    assert [s.pk for s, _p in task_list_for_user(user=new_kacho.user)] == [step.pk]
+    assert task_list_for_user(user=city.p("shimin_kacho").user) == []
+    history = Decision.objects.filter(proposal=proposal, action="updated").get()
+    assert "令和9年10月1日" in history.comment
+    assert _name(city, "shimin_kacho") in history.comment
+    assert report["counts"]["steps"] == 1
+    assert Notification.objects.filter(recipient=new_kacho, kind="reorg_tasks").exists()
+    with time_machine.travel(ON_THE_DAY, tick=False):
+        approve(city, proposal, "zeimu_kacho")
+    proposal.refresh_from_db()
+    assert proposal.status == "approved"
+    assert proposal.document_number == "交市第1号"
+    assert chain_verify().ok
+
+
+def test_applying_twice_changes_nothing_and_the_audit_chain_verifies(city):  # noqa: F811
+    proposal = submitted(city, "madoguchi_staff")
+    approve(city, proposal, "madoguchi_kakaricho")
+    staged = stage(city, SWAP)
+    first = apply(city, staged)
+    events = AuditEvent.objects.count()
+    decisions = Decision.objects.count()
+
+    second = apply(city, staged)
+
+    assert second == first
+    assert AuditEvent.objects.count() == events
+    assert Decision.objects.count() == decisions
+    assert AuditEvent.objects.filter(action="directory.reorg_applied").count() == 1
+    assert AuditEvent.objects.filter(action="workflow.step_reassigned").count() == 1
+    assert chain_verify().ok
+
+
+def test_a_merged_units_steps_go_to_the_successor_and_numbering_continues(city):  # noqa: F811
+    proposal = submitted(city, "zeimu_staff", "市民税の通知")
+    approve(city, proposal, "zeimu_kakaricho")  # pending at 税務課長
+    zeimu, shimin = city.u("税務課"), city.u("市民課")
+    DocumentCounter.objects.create(unit=zeimu, fiscal_year=2027, last_number=41)
+    DocumentCounter.objects.create(unit=shimin, fiscal_year=2027, last_number=12)
+    staged = stage(city, "統合,税務課,市民課,,,\n退職,zeimu_kacho,,,,\n")
+
+    report = apply(city, staged)
+
+    zeimu.refresh_from_db()
+    assert not zeimu.is_active
+    assert OrgUnit.objects.get(name="市民税係").parent_id == shimin.pk  # its 係 went along
+    assert Assignment.objects.get(person=city.p("zeimu_staff")).unit.name == "市民税係"
+    step = pending(proposal)
+    assert step.approver == city.p("shimin_kacho")
+    assert step.unit_id == shimin.pk
+    assert not Person.objects.get(pk=city.p("zeimu_kacho").pk).is_active
+    proposal.refresh_from_db()
+    assert proposal.drafting_unit_id == shimin.pk
+    assert report["counters"] == [{"unit": "市民課", "from": 42}]
+    with time_machine.travel(ON_THE_DAY, tick=False):
+        approve(city, proposal, "shimin_kacho")
+    proposal.refresh_from_db()
+    assert proposal.document_number == "交市第42号"
+    assert chain_verify().ok
+
+
+def test_numbering_may_restart_instead(city):  # noqa: F811
+    DocumentCounter.objects.create(unit=city.u("税務課"), fiscal_year=2027, last_number=41)
+    staged = stage(city, "統合,税務課,市民課,,,\n", numbering="restart")
+
+    report = apply(city, staged)
+
+    assert report["counters"] == []
+    assert not DocumentCounter.objects.filter(unit=city.u("市民課")).exists()
+
+
+def test_a_rename_keeps_the_unit_its_counter_and_the_old_prefix(city):  # noqa: F811
+    shimin = city.u("市民課")
+    DocumentCounter.objects.create(unit=shimin, fiscal_year=2027, last_number=5)
+    staged = stage(city, "名称変更,市民部/市民課,,,市民窓口課,\n")
+
+    apply(city, staged)
+
+    shimin.refresh_from_db()
+    assert shimin.name == "市民窓口課"
+    assert shimin.effective_doc_number_prefix == "交市"
+    proposal = submitted(city, "madoguchi_staff")
+    approve(city, proposal, "madoguchi_kakaricho")
+    with time_machine.travel(ON_THE_DAY, tick=False):
+        approve(city, proposal, "shimin_kacho")
+    proposal.refresh_from_db()
+    assert proposal.document_number == "交市第6号"
+
+
+def test_rules_naming_a_closed_unit_are_listed(city):  # noqa: F811
+    staged = stage(city, "廃止,契約検査課,,,,\n")
+
+    report = reorg.reorg_dry_run(actor=city.p("jinji_staff").user, reorganisation=staged)
+
+    assert {r["unit"] for r in report["rules"]} >= {"契約検査課"}
+    assert OrgUnit.objects.get(name="契約検査課").is_active  # only a dry run
+
+
+def test_drafts_of_people_who_leave_stay_with_them_and_their_head_is_told(city):  # noqa: F811
+    actor = city.p("madoguchi_staff").user
+    draft = services.proposal_create(actor=actor, title="下書き", category="general")
+    staged = stage(city, "退職,madoguchi_staff,,,,\n")
+
+    report = apply(city, staged)
+
+    draft.refresh_from_db()
+    assert draft.drafter.username == "madoguchi_staff"
+    assert draft.status == "draft"
+    assert [r["proposal"] for r in report["drafts"]] == [draft.pk]
+    head = city.p("shimin_kacho")  # the head of the drafting 課
+    assert Notification.objects.filter(recipient=head, kind="reorg_draft").exists()
+
+
+def test_a_staged_change_can_be_cancelled_before_its_date_and_not_after(city):  # noqa: F811
+    staged = stage(city, SWAP)
+    jinji = city.p("jinji_staff").user
+    with pytest.raises(Conflict):
+        reorg.reorg_apply(actor=jinji, reorganisation=staged)  # still September
+
+    reorg.reorg_cancel(actor=jinji, reorganisation=staged)
+
+    staged.refresh_from_db()
+    assert staged.status == "cancelled"
+    with pytest.raises(Conflict):
+        apply(city, staged)
+    assert Assignment.objects.get(person=city.p("shimin_kacho")).unit.name == "市民課"
+    applied = stage(city, SWAP)
+    apply(city, applied)
+    with pytest.raises(Conflict):
+        reorg.reorg_cancel(actor=jinji, reorganisation=applied)
+
+
+def test_only_the_personnel_division_manages_reorganisations(city):  # noqa: F811
+    with pytest.raises(PermissionRefused):
+        reorg.reorg_stage(
+            actor=city.p("madoguchi_staff").user,
+            title="x",
+            effective_on=EFFECTIVE,
+            data=(HEADER + SWAP).encode(),
+        )
+    assert reorg.can_manage_reorganisations(city.p("jinji_kacho").user)
+    assert not reorg.can_manage_reorganisations(city.p("zaisei_kacho").user)
+
+
+def test_a_bad_file_is_refused_naming_every_bad_line(city):  # noqa: F811
+    with pytest.raises(ValidationFailed) as refused:
+        stage(city, "異動,shimin_kacho,,課長\n転勤,x,y,z\n")
+    message = str(refused.value.detail if hasattr(refused.value, "detail") else refused.value)
+    assert "2" in message
+    assert "3" in message
+    with pytest.raises(ValidationFailed):
+        stage(city, SWAP, effective_on=date(2027, 8, 1))  # in the past
+
+
+def test_unknown_people_and_units_are_problems_of_the_dry_run(city):  # noqa: F811
+    staged = stage(city, "異動,nobody,市民課,主事\n異動,zeimu_staff,企画課,主事\n")
+
+    report = reorg.reorg_dry_run(actor=city.p("jinji_staff").user, reorganisation=staged)
+
+    assert [p["line"] for p in report["problems"]] == [2, 3]
