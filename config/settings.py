@@ -326,6 +326,9 @@ COUNCIL_REQUIRE_TOTP = _env_bool("COUNCIL_REQUIRE_TOTP")
 COUNCIL_PRERENDER = _env("COUNCIL_PRERENDER", "thread")
 COUNCIL_WATERMARK = _env_bool("COUNCIL_WATERMARK", True)
 OTP_TOTP_ISSUER = _env("OTP_TOTP_ISSUER", "Kairan")
+# Wrong codes already count toward the sign-in lockout (5 per 15 minutes); django-otp's own
+# growing delay on top would also refuse the right code typed just after a mistake.
+OTP_TOTP_THROTTLE_FACTOR = 0
 # Realtime delivery (realtime/README.md): frame size and per-connection rate of client frames,
 # how many stored events a reconnect may replay before being told to resync, how often an open
 # connection compares its position with the stored head (finds a lost last wake-up).

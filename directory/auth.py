@@ -13,14 +13,14 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.signals import user_logged_in
+from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import Token
 
 from audit import services as audit
-from audit.exceptions import KairanError, ValidationFailed
+from audit.exceptions import KairanError, PermissionRefused, ValidationFailed
 from directory.integrations import ldap
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 USERNAME_AUDIT_MAX_LENGTH = 150
 
 INVALID_CREDENTIALS_MESSAGE = _("The username or password is not correct.")
+OTP_ENROL_FIRST_MESSAGE = _("Enrol a one-time password device first.")
 LOCKED_OUT_MESSAGE = _(
     "This account is temporarily locked after repeated failed sign-ins. "
     "Please try again later or contact the administrator."
@@ -96,17 +97,60 @@ def lockout_record(*, username: Any, request: HttpRequest | None) -> None:
     )
 
 
-def token_issue(*, request: HttpRequest, username: str, password: str) -> Token:
-    """Check the credentials and return the user's API token (created on first use).
+def otp_check(*, request: HttpRequest, user: Any, username: str, code: Any) -> Any:
+    """The second factor of a user with a confirmed TOTP device (councilors, CONTRACT.md
+    "Council"): the matching device, or None when the user has none. A missing or wrong code is a
+    failed sign-in, counted by django-axes like a wrong password: raises SignInRefused, or
+    AccountLocked when that failure locked the username.
+    """
+    from django_otp import devices_for_user
+
+    devices = list(devices_for_user(user, confirmed=True))
+    if not devices:
+        return None
+    token = "".join(str(code or "").split())
+    if token.isdigit() and len(token) <= 10:
+        for device in devices:
+            if device.verify_token(token):
+                return device
+    user_login_failed.send(
+        sender=__name__, credentials={"username": attempted_username(username)}, request=request
+    )
+    if is_locked_out(request):
+        raise AccountLocked()
+    raise SignInRefused()
+
+
+def otp_enrolment_missing(user: Any) -> bool:
+    """A councilor without a device while ``KAIRAN_COUNCIL_REQUIRE_TOTP`` is on (no API token)."""
+    from django_otp import devices_for_user
+
+    from directory.models import Person
+
+    if not getattr(settings, "COUNCIL_REQUIRE_TOTP", False):
+        return False
+    is_councilor = Person.objects.filter(user=user, kind=Person.Kind.COUNCILOR).exists()
+    return is_councilor and not list(devices_for_user(user, confirmed=True))
+
+
+def token_issue(
+    *, request: HttpRequest, username: str, password: str, otp: str | None = None
+) -> Token:
+    """Check the credentials (and the TOTP code of a user with a device) and return the user's
+    API token (created on first use).
 
     ``request`` is Django's HttpRequest, which django-axes needs to count failures.
-    Raises AccountLocked (429) or SignInRefused (400).
+    Raises AccountLocked (429), SignInRefused (400), or PermissionRefused (403) for a councilor
+    who must enrol a device first.
     """
     user = authenticate(request=request, username=username, password=password)
     if user is None:
         if is_locked_out(request):
             raise AccountLocked()
         raise SignInRefused()
+    otp_check(request=request, user=user, username=username, code=otp)
+    if otp_enrolment_missing(user):
+        raise PermissionRefused(str(OTP_ENROL_FIRST_MESSAGE))
     with transaction.atomic():
         token, created = Token.objects.get_or_create(user=user)
         # Never the key itself: the audit log is readable by auditors, the key is a credential.

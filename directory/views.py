@@ -22,6 +22,14 @@ class SignInView(LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.otp_device is not None:  # marks the session as verified by its second factor
+            from django_otp import login as otp_login
+
+            otp_login(self.request, form.otp_device)
+        return response
+
 
 def locked_out(request: HttpRequest, credentials=None, *args, **kwargs) -> HttpResponse:
     """django-axes' lockout response (AXES_LOCKOUT_CALLABLE): 429 with the lock message.

@@ -26,6 +26,8 @@ class AuthTokenApi(APIView):
         username = serializers.CharField(max_length=150)
         # Passwords may begin or end with spaces.
         password = serializers.CharField(max_length=1024, trim_whitespace=False)
+        # Councilors with a TOTP device (CONTRACT.md "Council").
+        otp = serializers.CharField(max_length=16, required=False, allow_blank=True)
 
     @extend_schema_serializer(component_name="AuthToken")
     class Output(serializers.Serializer):
