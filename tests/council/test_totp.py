@@ -78,7 +78,7 @@ def test_session_sign_in_needs_the_code_once_enrolled(council):
 
 
 def test_councilor_without_device_signs_in_with_password_only(council):
-    client, response = sign_in("giin.b")
+    _client, response = sign_in("giin.b")
     assert response.status_code == 302
 
 

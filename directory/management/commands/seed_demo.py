@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.management.base import BaseCommand
+from django.utils.module_loading import import_string
 
-from directory.demo import seed_demo_city
+from directory.demo import DEMO_PASSWORD, seed_demo_city
 
 
 class Command(BaseCommand):
@@ -17,3 +19,7 @@ class Command(BaseCommand):
             f"updated {summary.people_updated}; units created {summary.units_created}, "
             f"updated {summary.units_updated}"
         )
+        # The council sits above the directory (docs/architecture.md): found by name, not imported.
+        if apps.is_installed("council"):
+            seed = import_string("council.demo.seed_demo_councilors")
+            self.stdout.write(f"demo council: councilors created {seed(password=DEMO_PASSWORD)}")
