@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from workflow import views
+from workflow import attachment_views, views
 
 app_name = "workflow"
 
@@ -13,6 +13,21 @@ urlpatterns = [
     path("proposals/route-preview/", views.route_preview, name="route-preview"),
     path("proposals/<int:proposal_id>/", views.proposal_detail, name="proposal"),
     path("proposals/<int:proposal_id>/edit/", views.proposal_edit, name="proposal-edit"),
+    path(
+        "proposals/<int:proposal_id>/attachments/",
+        attachment_views.attachment_add,
+        name="attachment-add",
+    ),
+    path(
+        "proposals/<int:proposal_id>/attachments/<int:attachment_id>/replace/",
+        attachment_views.attachment_replace,
+        name="attachment-replace",
+    ),
+    path(
+        "proposals/<int:proposal_id>/attachments/<int:attachment_id>/remove/",
+        attachment_views.attachment_remove,
+        name="attachment-remove",
+    ),
     *(
         path(
             f"proposals/<int:proposal_id>/{action}/",

@@ -29,6 +29,7 @@ from directory.selectors import person_for_user, principals_for_deputy
 from documents import selectors as documents_selectors
 from documents import services as documents_services
 from workflow import disposal, permissions, selectors, services
+from workflow.attachment_views import panel_context
 from workflow.forms import (
     CirculationForm,
     DelegationForm,
@@ -219,6 +220,7 @@ def _form_page(
             or form.errors.get("extra_consultees")
         ),
         **preview,
+        **(panel_context(request, proposal, can_edit=True) if proposal is not None else {}),
     }
     return render(request, "workflow/proposal_form.html", context, status=status)
 
@@ -371,6 +373,9 @@ def _detail_context(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
         "disposal_binders": disposal.disposal_binders(proposal)
         if proposal.category.code == disposal.CATEGORY
         else [],
+        **panel_context(
+            request, proposal, can_edit=permissions.can_edit_proposal(person, proposal)
+        ),
     }
 
 

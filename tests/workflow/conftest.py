@@ -16,6 +16,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from rest_framework.test import APIClient
 
 from directory.models import OrgUnit, Person
@@ -195,3 +196,16 @@ def media_root(settings, tmp_path):
     root.mkdir()
     settings.MEDIA_ROOT = str(root)
     return root
+
+
+@pytest.fixture
+def web_as(city):
+    """A browser-like client signed in (session) as one of the city's people."""
+
+    def client_for(username: str) -> Client:
+        client = Client()
+        user = get_user_model().objects.get(pk=city.p(username).user_id)
+        client.force_login(user, backend="directory.backends.LocalAccountBackend")
+        return client
+
+    return client_for

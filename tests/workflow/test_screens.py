@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
@@ -40,14 +39,8 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @pytest.fixture
-def as_(city):
-    def client_for(username: str) -> Client:
-        client = Client()
-        user = get_user_model().objects.get(pk=city.p(username).user_id)
-        client.force_login(user, backend=LOCAL_BACKEND)
-        return client
-
-    return client_for
+def as_(web_as):
+    return web_as
 
 
 def _user(city, username):
