@@ -116,3 +116,16 @@ def display_name(user: Any) -> str:
         return _("Kairan")
     person = getattr(user, "person", None)
     return person.display_name if person is not None else user.get_username()
+
+
+def room_title(room: Room, user: Any) -> str:
+    """A direct room is titled by the other person's name."""
+    if room.kind != Room.Kind.DIRECT:
+        return room.name
+    other = (
+        RoomMember.objects.filter(room=room)
+        .exclude(user=user)
+        .select_related("user__person")
+        .first()
+    )
+    return display_name(other.user) if other else _("Direct messages")

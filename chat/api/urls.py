@@ -20,6 +20,12 @@ urlpatterns = [
         views.RoomMemberRemoveApi.as_view(),
         name="member",
     ),
+    path("chat/must-read/", views.MandatoryStatusApi.as_view(), name="must-read"),
+    path(
+        "chat/messages/<int:message_id>/remind/",
+        views.MandatoryRemindApi.as_view(),
+        name="remind",
+    ),
     path("chat/direct/", views.DirectRoomApi.as_view(), name="direct"),
     path("chat/messages/<int:message_id>/", views.MessageDetailApi.as_view(), name="message"),
     path("chat/messages/<int:message_id>/read/", views.MessageReadApi.as_view(), name="read"),

@@ -201,3 +201,31 @@ class MessageMandatoryApi(APIView):
     def post(self, request: Request, message_id: int) -> Response:
         message = services.message_mark_mandatory(actor=request.user, message_id=message_id)
         return Response(messages_out([message])[0])
+
+
+class MandatoryStatusApi(APIView):
+    """必読 status: per must-read message, readers and, per 課, who has not read it."""
+
+    def get(self, request: Request) -> Response:
+        from chat.mandatory import mandatory_status_for
+
+        rows = mandatory_status_for(user=request.user)
+        return Response(
+            [
+                {
+                    "message": r["message"].pk,
+                    "room": r["room"].pk,
+                    "read": r["read"],
+                    "total": r["total"],
+                    "unread": [{"division": d, "names": names} for d, names in r["unread"]],
+                }
+                for r in rows
+            ]
+        )
+
+
+class MandatoryRemindApi(APIView):
+    def post(self, request: Request, message_id: int) -> Response:
+        from chat.mandatory import mandatory_remind
+
+        return Response({"reminded": mandatory_remind(actor=request.user, message_id=message_id)})

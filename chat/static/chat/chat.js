@@ -1,0 +1,342 @@
+/* Kairan chat client: REST for history, /ws/chat/ for live events. No framework, no CDN.
+ * - Text is always inserted with textContent (never innerHTML); URLs become links (http/https).
+ * - The composer never sends while an IME is composing (isComposing / keyCode 229).
+ * - Reconnects with exponential backoff and resumes from the last event_id it saw;
+ *   a "resync" event reloads the room from the REST API.
+ */
+(function () {
+  "use strict";
+  var root = document.getElementById("chat");
+  if (!root) return;
+  var T = JSON.parse(document.getElementById("chat-i18n").textContent);
+  var roomId = root.dataset.room ? parseInt(root.dataset.room, 10) : null;
+  var me = root.dataset.me;
+  var api = root.dataset.api;
+  var csrf = root.dataset.csrf;
+  var list = root.querySelector(".chat__messages");
+  var status = root.querySelector(".chat__status");
+  var form = root.querySelector(".chat__composer");
+  var textarea = form ? form.querySelector("textarea") : null;
+
+  var socket = null;
+  var lastEventId = null;
+  var attempt = 0;
+  var oldestId = null;
+  var newestId = 0;
+  var readSent = 0;
+  var loadingOlder = false;
+  var noMoreOlder = false;
+  var pending = {};  // client_id -> text, until the server's copy arrives
+
+  function fmt(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
+  }
+
+  function request(method, path, body) {
+    var opts = { method: method, credentials: "same-origin", headers: { "Accept": "application/json" } };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.headers["X-CSRFToken"] = csrf;
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(api + path, opts).then(function (r) {
+      if (!r.ok) throw new Error(r.status);
+      return r.status === 204 ? null : r.json();
+    });
+  }
+
+  // --- rendering ------------------------------------------------------------------------------
+  var URL_RE = /https?:\/\/[^\s<>"'「」、。]+/g;
+
+  function renderText(el, text) {
+    el.textContent = "";
+    var last = 0;
+    text.replace(URL_RE, function (url, index) {
+      el.appendChild(document.createTextNode(text.slice(last, index)));
+      var a = document.createElement("a");
+      a.href = url;
+      a.textContent = url;
+      a.rel = "noopener noreferrer";
+      a.target = "_blank";
+      el.appendChild(a);
+      last = index + url.length;
+      return url;
+    });
+    el.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  function timeOf(iso) {
+    var d = new Date(iso);
+    return d.toLocaleString("ja-JP", { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  }
+
+  function messageElement(m) {
+    var li = document.createElement("li");
+    li.className = "chat__message" + (m.sender === me ? " chat__message--mine" : "");
+    li.id = "m" + m.id;
+    li.dataset.id = m.id;
+    var head = document.createElement("div");
+    head.className = "chat__meta";
+    var who = document.createElement("span");
+    who.className = "chat__sender";
+    who.textContent = m.sender_name || m.sender || "";
+    var when = document.createElement("time");
+    when.dateTime = m.sent_at;
+    when.textContent = timeOf(m.sent_at);
+    head.appendChild(who);
+    head.appendChild(when);
+    var body = document.createElement("p");
+    body.className = "chat__text";
+    var flags = document.createElement("div");
+    flags.className = "chat__flags";
+    li.appendChild(head);
+    li.appendChild(body);
+    li.appendChild(flags);
+    updateMessage(li, m);
+    return li;
+  }
+
+  function updateMessage(li, m) {
+    var body = li.querySelector(".chat__text");
+    if (m.deleted) {
+      body.textContent = T.deleted;
+      body.classList.add("chat__text--deleted");
+    } else {
+      renderText(body, m.text);
+    }
+    var flags = li.querySelector(".chat__flags");
+    flags.textContent = "";
+    function tag(text, cls, testid) {
+      var s = document.createElement("span");
+      s.className = "tag " + cls;
+      s.textContent = text;
+      if (testid) s.dataset.testid = testid;
+      flags.appendChild(s);
+      return s;
+    }
+    if (m.mandatory) tag(T.mandatory, "chat__tag--mandatory");
+    if (m.edited && !m.deleted) tag(T.edited, "chat__tag--edited");
+    if (m.sender === me) {
+      var n = li.dataset.readCount ? parseInt(li.dataset.readCount, 10) : (m.read_count || 0);
+      li.dataset.readCount = n;
+      var r = tag(fmt(T.read, { n: n }), "chat__read" + (n ? "" : " chat__read--none"), "read-count");
+      if (li.dataset.readers) r.title = li.dataset.readers;
+    }
+  }
+
+  function append(m) {
+    if (!list || m.room !== roomId) return;
+    var existing = document.getElementById("m" + m.id);
+    if (existing) { updateMessage(existing, m); return; }
+    var nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    list.appendChild(messageElement(m));
+    newestId = Math.max(newestId, m.id);
+    if (oldestId === null) oldestId = m.id;
+    if (nearBottom || m.sender === me) list.scrollTop = list.scrollHeight;
+    markRead();
+  }
+
+  function prepend(messages) {
+    var before = list.scrollHeight;
+    var first = list.firstChild;
+    messages.forEach(function (m) {
+      if (!document.getElementById("m" + m.id)) list.insertBefore(messageElement(m), first);
+    });
+    list.scrollTop += list.scrollHeight - before;
+  }
+
+  // --- history ------------------------------------------------------------------------------
+  function loadLatest() {
+    if (!roomId) return Promise.resolve();
+    return request("GET", "rooms/" + roomId + "/messages/?limit=50").then(function (messages) {
+      list.textContent = "";
+      oldestId = messages.length ? messages[0].id : null;
+      noMoreOlder = messages.length < 50;
+      messages.forEach(append);
+      list.scrollTop = list.scrollHeight;
+      markRead();
+    });
+  }
+
+  function loadOlder() {
+    if (loadingOlder || noMoreOlder || oldestId === null) return;
+    loadingOlder = true;
+    list.setAttribute("aria-busy", "true");
+    request("GET", "rooms/" + roomId + "/messages/?limit=50&before=" + oldestId).then(function (messages) {
+      if (messages.length < 50) noMoreOlder = true;
+      if (messages.length) {
+        oldestId = messages[0].id;
+        prepend(messages.slice().reverse());
+      }
+    }).finally(function () {
+      loadingOlder = false;
+      list.removeAttribute("aria-busy");
+    });
+  }
+
+  // --- read receipts ------------------------------------------------------------------------
+  function markRead() {
+    if (!roomId || document.hidden || newestId <= readSent) return;
+    var bottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    if (!bottom) return;
+    readSent = newestId;
+    send({ type: "read", room: roomId, message: newestId });
+  }
+
+  function refreshReceipts(messageId) {
+    var li = document.getElementById("m" + messageId);
+    if (!li) return;
+    request("GET", "messages/" + messageId + "/receipts/").then(function (r) {
+      li.dataset.readCount = r.count;
+      li.dataset.readers = fmt(T.readers, { names: r.readers.map(function (x) { return x.name; }).join("、") });
+      var flag = li.querySelector(".chat__read");
+      if (flag) {
+        flag.textContent = fmt(T.read, { n: r.count });
+        flag.title = li.dataset.readers;
+        flag.classList.toggle("chat__read--none", !r.count);
+      }
+    });
+  }
+
+  // --- room list ----------------------------------------------------------------------------
+  function bumpUnread(room) {
+    var item = document.querySelector('[data-room-id="' + room + '"] .chat__unread');
+    if (!item) return;
+    var n = parseInt(item.dataset.unread || "0", 10) + 1;
+    item.dataset.unread = n;
+    item.textContent = String(n);
+    item.classList.remove("chat__unread--none");
+  }
+
+  function addRoom(room) {
+    var ul = document.querySelector(".chat__room-list");
+    if (!ul || document.querySelector('[data-room-id="' + room.id + '"]')) return;
+    var li = document.createElement("li");
+    li.dataset.roomId = room.id;
+    var a = document.createElement("a");
+    a.href = "/chat/rooms/" + room.id + "/";
+    var name = document.createElement("span");
+    name.className = "chat__room-name";
+    name.textContent = room.name;
+    var unread = document.createElement("span");
+    unread.className = "chat__unread chat__unread--none";
+    unread.dataset.unread = "0";
+    a.appendChild(name);
+    a.appendChild(unread);
+    li.appendChild(a);
+    ul.appendChild(li);
+  }
+
+  // --- socket -------------------------------------------------------------------------------
+  function setStatus(text) { if (status) status.textContent = text; }
+
+  function send(obj) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify(obj));
+      return true;
+    }
+    return false;
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var url = scheme + location.host + root.dataset.wsPath;
+    if (lastEventId !== null) url += "?last_event_id=" + lastEventId;
+    socket = new WebSocket(url);
+    socket.onopen = function () { attempt = 0; setStatus(T.connected); };
+    socket.onmessage = function (e) {
+      var ev = JSON.parse(e.data);
+      if (typeof ev.event_id === "number") lastEventId = ev.event_id;
+      switch (ev.type) {
+        case "hello":
+          resendPending();
+          break;
+        case "resync":
+          loadLatest();
+          break;
+        case "message":
+          delete pending[ev.client_id];
+          if (ev.room === roomId) append(ev);
+          else if (ev.sender !== me) bumpUnread(ev.room);
+          break;
+        case "message_updated":
+          if (ev.room === roomId) append(ev);
+          break;
+        case "receipt":
+          if (ev.room === roomId) refreshReceipts(ev.message);
+          break;
+        case "room_joined":
+          addRoom(ev);
+          break;
+        case "room_left":
+          var item = document.querySelector('[data-room-id="' + ev.room + '"]');
+          if (item) item.remove();
+          if (ev.room === roomId) {
+            setStatus(T.left);
+            if (form) form.hidden = true;
+          }
+          break;
+        case "error":
+          if (ev.client_id && pending[ev.client_id] !== undefined) delete pending[ev.client_id];
+          setStatus(ev.detail);
+          break;
+      }
+    };
+    socket.onclose = function () {
+      setStatus(T.reconnecting);
+      attempt += 1;
+      var delay = Math.min(30000, 500 * Math.pow(2, attempt)) * (0.75 + Math.random() / 2);
+      setTimeout(connect, delay);
+    };
+  }
+
+  function resendPending() {
+    Object.keys(pending).forEach(function (id) {
+      send({ type: "send", room: roomId, text: pending[id], client_id: id });
+    });
+  }
+
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return String(Date.now()) + "-" + Math.random().toString(16).slice(2);
+  }
+
+  // --- composer -----------------------------------------------------------------------------
+  function submit() {
+    var text = textarea.value;
+    if (!text.trim()) return;
+    var id = newClientId();
+    pending[id] = text;
+    // The same client_id over REST or WS is stored once, so a retry can never double-post.
+    if (!send({ type: "send", room: roomId, text: text, client_id: id })) {
+      request("POST", "rooms/" + roomId + "/messages/", { text: text, client_id: id })
+        .then(function (m) { delete pending[id]; append(m); })
+        .catch(function () { setStatus(T.failed); });
+    }
+    textarea.value = "";
+    textarea.focus();
+  }
+
+  if (form) {
+    form.addEventListener("submit", function (e) { e.preventDefault(); submit(); });
+    textarea.addEventListener("keydown", function (e) {
+      // While a Japanese IME is composing, Enter confirms the conversion: never send then.
+      if (e.isComposing || e.keyCode === 229) return;
+      if (e.key === "Enter" && !e.shiftKey) {
+        e.preventDefault();
+        submit();
+      }
+    });
+  }
+  if (list) {
+    list.addEventListener("scroll", function () {
+      if (list.scrollTop < 60) loadOlder();
+      markRead();
+    });
+    document.addEventListener("visibilitychange", markRead);
+  }
+
+  // Connect first (the server holds our place from here), then load the room.
+  connect();
+  loadLatest();
+})();
