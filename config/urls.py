@@ -24,6 +24,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("approval/", include("workflow.urls")),
+    path("directory/", include("directory.urls")),
     path("notifications/", notification_views.notification_list, name="notifications"),
     path("notifications/read/", notification_views.notifications_read, name="notifications-read"),
     # Modules in preparation (準備中): each app replaces its line when it lands.

@@ -188,3 +188,45 @@ def division_heads(*, exclude: Person | None = None) -> list[Assignment]:
     for post in posts:
         heads.setdefault(post.unit_id, post)
     return [post for post in heads.values() if exclude is None or post.person_id != exclude.pk]
+
+
+def org_chart() -> list[dict]:
+    """The active org tree in order (部, its 課, their 係), each with its head and member count.
+
+    Three queries whatever the size: units, heads (``unit_heads``), member counts.
+    """
+    from django.db.models import Count
+
+    units = list(OrgUnit.objects.filter(is_active=True))
+    by_parent: dict[int | None, list[OrgUnit]] = {}
+    ids = {u.pk for u in units}
+    for unit in units:
+        parent = unit.parent_id if unit.parent_id in ids else None
+        by_parent.setdefault(parent, []).append(unit)
+    heads = unit_heads([u.pk for u in units])
+    counts = dict(
+        Assignment.objects.filter(unit_id__in=list(ids), person__is_active=True)
+        .values("unit_id")
+        .annotate(n=Count("id"))
+        .values_list("unit_id", "n")
+    )
+    rows: list[dict] = []
+
+    def walk(parent: int | None, depth: int, path: str) -> None:
+        for unit in sorted(by_parent.get(parent, []), key=lambda u: (u.sort_order, u.name, u.pk)):
+            here = f"{path}/{unit.name}" if path else unit.name
+            head = heads.get(unit.pk)
+            rows.append(
+                {
+                    "unit": unit,
+                    "depth": depth,
+                    "path": here,
+                    "head": head,
+                    "head_name": head.display_name if head else "",
+                    "members": counts.get(unit.pk, 0),
+                }
+            )
+            walk(unit.pk, depth + 1, here)
+
+    walk(None, 0, "")
+    return rows
