@@ -367,11 +367,10 @@ class PresenterApi(APIView):
     def get(self, request: Request, meeting_id: int) -> Response:
         _require_council(request.user)
         meeting = selectors.meeting_get(user=request.user, meeting_id=_id(meeting_id))
-        from council.consumers import event_for_user
+        from council.consumers import goto_for_user
 
-        current = selectors.presenter_current(meeting=meeting)
-        payload = event_for_user(request.user, current) if current else None
-        return Response({"current": payload})
+        current = goto_for_user(request.user, meeting.presenter_material_id, meeting.presenter_page)
+        return Response({"current": current})
 
     def post(self, request: Request, meeting_id: int) -> Response:
         _require_council(request.user)
@@ -383,7 +382,5 @@ class PresenterApi(APIView):
             page = int(request.data.get("page"))
         except (TypeError, ValueError):
             raise ValidationFailed(_("That page does not exist.")) from None
-        event = services.presenter_goto(
-            actor=request.user, meeting=meeting, material=material, page=page
-        )
-        return Response({"event_id": event.pk}, status=status.HTTP_201_CREATED)
+        services.presenter_goto(actor=request.user, meeting=meeting, material=material, page=page)
+        return Response({"material": material.pk, "page": page}, status=status.HTTP_201_CREATED)

@@ -1,13 +1,15 @@
-"""``/ws/council/meetings/{id}/``: follow the presenter (CONTRACT.md "Council").
+"""``/ws/council/meetings/{id}/``: follow the presenter (CONTRACT.md "Council"), on realtime's
+``StreamConsumer`` (auth by session cookie or ``?token=``, stored events, replay, gap filling).
 
-Client → server: ``{"type":"goto","material","page"}`` (presenter), ``{"type":"follow"}`` (follow,
-or return to the presenter's current page with one tap), ``{"type":"unfollow"}`` (step away).
-Server → client: ``{"type":"hello","event_id","current","followers","can_present"}``,
-``{"type":"goto","event_id","material","page","title"}`` (to followers; also the answer to
-``follow``), ``{"type":"followers","count"}``, ``{"type":"error","detail"}``.
-Connect with ``?last_event_id=N`` to replay what was missed. Only people who may see the meeting
-connect (others are refused at the handshake); a ``goto`` to a material not published for
-someone is not sent to them.
+Stream ``council.meeting.<id>``: the presenter's ``goto`` events. Client → server:
+``{"type":"goto","material","page"}`` (presenter only), ``{"type":"unfollow"}`` (step away: no
+more page turns), ``{"type":"follow"}`` (follow again; answered with the presenter's current
+page — the one-tap return). Server → client: realtime's ``hello``, then ``{"type":"current",
+"material","page","title"}`` (where the presenter is now: a late joiner lands there), ``goto``
+events ``{"type":"goto","event_id","material","page","title"}`` while following,
+``{"type":"followers","count"}`` to presenters, ``{"type":"error","detail"}``.
+Only people who may see the meeting connect (others: closed with 4403); a ``goto`` to a material
+not published for someone is withheld from them, so it reveals nothing.
 """
 
 from __future__ import annotations
@@ -15,176 +17,135 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from audit.exceptions import KairanError
-from council import permissions, realtime, selectors, services
-from council.models import MeetingEvent
-from council.ws_auth import query_params, websocket_user
+from council import permissions, selectors, services
+from realtime.consumers import StreamConsumer
 
 FOLLOWERS_TTL = 24 * 3600
 
 
-def event_for_user(user: Any, event: MeetingEvent | None) -> dict | None:
-    """The event as ``user`` may see it, or None when its material is not visible to them."""
-    if event is None or event.kind != "goto" or event.material_id is None:
+def stream_key(meeting_id: int) -> str:
+    return f"council.meeting.{int(meeting_id)}"
+
+
+def goto_for_user(user: Any, material_id: Any, page: Any) -> dict | None:
+    """A page turn as ``user`` may see it, or None when the material is not visible to them."""
+    if material_id is None:
         return None
-    material = selectors.material_list_visible(user=user).filter(pk=event.material_id).first()
+    material = selectors.material_list_visible(user=user).filter(pk=material_id).first()
     if material is None:
         return None
-    return {
-        "type": "goto",
-        "event_id": event.pk,
-        "material": material.pk,
-        "page": event.page,
-        "title": material.title,
-    }
-
-
-def _followers_key(meeting_id: int) -> str:
-    return f"council:followers:{meeting_id}"
+    return {"material": material.pk, "page": page, "title": material.title}
 
 
 def _followers_add(meeting_id: int, delta: int) -> int:
-    key = _followers_key(meeting_id)
+    """How many follow a meeting, kept in the shared cache (Redis across processes)."""
+    key = f"council:followers:{meeting_id}"
     cache.add(key, 0, FOLLOWERS_TTL)
     try:
         value = cache.incr(key, delta)
-    except ValueError:
-        cache.set(key, max(0, delta), FOLLOWERS_TTL)
+    except ValueError:  # expired between add and incr
         value = max(0, delta)
+        cache.set(key, value, FOLLOWERS_TTL)
     return max(0, value)
 
 
-class MeetingConsumer(AsyncJsonWebsocketConsumer):
-    meeting = None
-    user = None
+class MeetingConsumer(StreamConsumer):
+    meeting: Any = None
     following = False
+    counted = False
     can_present = False
 
-    async def connect(self) -> None:
-        self.user = await websocket_user(self.scope)
+    async def stream_key(self) -> str | None:
         meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
-        self.meeting = await self._meeting(meeting_id)
-        if self.meeting is None:
-            await self.close(code=4404)
-            return
-        self.group = realtime.group_name(self.meeting.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
-        self.following = True
-        # The presenter follows themself (sees their own page turns) but is not counted.
-        count = await self._count(0 if self.can_present else 1)
-        await self.send_json(await self._hello(count))
-        if not self.can_present:
-            await self.channel_layer.group_send(
-                self.group, {"type": "council.followers", "count": count}
-            )
+        self.meeting = await database_sync_to_async(self._meeting)(meeting_id)
+        return stream_key(meeting_id) if self.meeting is not None else None
 
-    async def disconnect(self, code: int) -> None:
-        if self.meeting is None:
-            return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-        if self.following:
-            self.following = False
-            await self._followers_changed(-1)
-
-    async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if not isinstance(content, dict):
-            await self.send_json({"type": "error", "detail": "bad message"})
-            return
-        kind = content.get("type")
-        if kind == "goto":
-            error = await self._goto(content.get("material"), content.get("page"))
-            if error:
-                await self.send_json({"type": "error", "detail": error})
-        elif kind == "follow":
-            if not self.following:
-                self.following = True
-                await self._followers_changed(1)
-            current = await self._current()
-            await self.send_json(current or {"type": "goto", "event_id": 0, "material": None})
-        elif kind == "unfollow":
-            if self.following:
-                self.following = False
-                await self._followers_changed(-1)
-        else:
-            await self.send_json({"type": "error", "detail": "unknown message type"})
-
-    async def council_event(self, message: dict) -> None:
-        if not self.following:
-            return
-        payload = await self._event(message["event_id"])
-        if payload is not None:
-            await self.send_json(payload)
-
-    async def council_followers(self, message: dict) -> None:
-        if self.can_present:
-            await self.send_json({"type": "followers", "count": message["count"]})
-
-    async def _count(self, delta: int) -> int:
-        return await database_sync_to_async(_followers_add)(self.meeting.pk, delta)
-
-    async def _followers_changed(self, delta: int) -> None:
-        if self.can_present:
-            return
-        count = await self._count(delta)
-        await self.channel_layer.group_send(
-            self.group, {"type": "council.followers", "count": count}
-        )
-
-    # --- database work, in a thread ---------------------------------------------------------
-
-    @database_sync_to_async
-    def _meeting(self, meeting_id: int):
+    def _meeting(self, meeting_id: int) -> Any:
         if not permissions.may_use_council(self.user):
             return None
         meeting = selectors.meeting_list_visible(user=self.user).filter(pk=meeting_id).first()
         self.can_present = bool(meeting and permissions.can_present(self.user))
         return meeting
 
-    @database_sync_to_async
-    def _hello(self, followers: int) -> dict:
-        current = selectors.presenter_current(meeting=self.meeting)
-        last = MeetingEvent.objects.filter(meeting=self.meeting).order_by("-id").first()
-        hello = {
-            "type": "hello",
-            "event_id": last.pk if last else 0,
-            "current": event_for_user(self.user, current),
-            "can_present": self.can_present,
-            "followers": followers if self.can_present else None,
-        }
-        since = query_params(self.scope).get("last_event_id")
-        if since and since.isdigit():
-            missed = selectors.events_after(meeting=self.meeting, last_event_id=int(since))
-            hello["missed"] = [p for e in missed if (p := event_for_user(self.user, e))]
-        return hello
+    async def connect(self) -> None:
+        await super().connect()
+        if self.meeting is None or not hasattr(self, "stream_id"):
+            return  # refused by the base class
+        self.following = True
+        await self._count(+1)
+        current = await database_sync_to_async(self._current)()
+        await self.send_json(current)
 
-    @database_sync_to_async
-    def _current(self) -> dict | None:
-        return event_for_user(self.user, selectors.presenter_current(meeting=self.meeting))
+    async def disconnect(self, code: int) -> None:
+        if self.counted:
+            await self._count(-1)
+        await super().disconnect(code)
 
-    @database_sync_to_async
-    def _event(self, event_id: int) -> dict | None:
-        event = MeetingEvent.objects.filter(pk=event_id, meeting=self.meeting).first()
-        return event_for_user(self.user, event)
+    async def filter_event(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        if kind != "goto" or not self.following:
+            return None
+        return await database_sync_to_async(goto_for_user)(
+            self.user, payload.get("material"), payload.get("page")
+        )
 
-    @database_sync_to_async
+    async def handle(self, content: dict[str, Any]) -> None:
+        kind = content["type"]
+        if kind == "goto":
+            error = await database_sync_to_async(self._goto)(
+                content.get("material"), content.get("page")
+            )
+            if error:
+                await self.send_error(error)
+        elif kind == "follow":
+            self.following = True
+            await self._count(+1)
+            await self.send_json(await database_sync_to_async(self._current)())
+        elif kind == "unfollow":
+            self.following = False
+            await self._count(-1)
+        else:
+            await self.send_error(_("Unknown message type."))
+
+    async def council_followers(self, message: dict[str, Any]) -> None:
+        if self.can_present:
+            await self.send_json({"type": "followers", "count": message["count"]})
+
+    async def _count(self, delta: int) -> None:
+        """Count this connection as a follower (+1) or not (-1); presenters are not counted."""
+        if self.can_present or (delta > 0) == self.counted:
+            if self.can_present and delta > 0:  # a presenter still wants the current figure
+                count = await database_sync_to_async(_followers_add)(self.meeting.pk, 0)
+                await self.send_json({"type": "followers", "count": count})
+            return
+        self.counted = delta > 0
+        count = await database_sync_to_async(_followers_add)(self.meeting.pk, delta)
+        await self.channel_layer.group_send(
+            self.group, {"type": "council.followers", "count": count}
+        )
+
+    def _current(self) -> dict[str, Any]:
+        meeting = selectors.meeting_get(user=self.user, meeting_id=self.meeting.pk)
+        seen = goto_for_user(self.user, meeting.presenter_material_id, meeting.presenter_page)
+        return {"type": "current", **(seen or {"material": None, "page": None})}
+
     def _goto(self, material_id: Any, page: Any) -> str | None:
         try:
             material_id, page = int(material_id), int(page)
         except (TypeError, ValueError):
-            return "material and page must be numbers"
+            return _("That page does not exist.")
         if not permissions.can_present(self.user):
-            return "only the presenter may turn pages"
+            return _("Only the presenter may turn pages for everyone.")
         material = (
             selectors.material_list_visible(user=self.user)
-            .filter(pk=material_id, meeting=self.meeting)
+            .filter(pk=material_id, meeting_id=self.meeting.pk)
             .first()
         )
         if material is None:
-            return "not found"
+            return _("Not found.")
         try:
             services.presenter_goto(
                 actor=self.user, meeting=self.meeting, material=material, page=page

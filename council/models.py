@@ -1,6 +1,6 @@
 """Council materials (議会のペーパーレス化): councilors, committees, sessions, meetings, agenda
 items, materials with immutable versions and their pages, read tracking, private annotations and
-the presenter's event log (persist, then publish).
+the presenter's position (its page turns are realtime events: persist, then publish).
 
 Councilors are local accounts (``directory.Person`` of kind ``councilor``); the secretariat are
 directory people of ``KAIRAN_COUNCIL_SECRETARIAT_UNIT`` (``permissions.py``).
@@ -103,6 +103,13 @@ class Meeting(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Where the presenter is now (a late joiner lands here); each turn is also a realtime event
+    # on the stream ``council.meeting.<id>``.
+    presenter_material = models.ForeignKey(
+        "Material", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    presenter_page = models.PositiveIntegerField(null=True, blank=True)
+    presenter_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -326,26 +333,3 @@ class Annotation(models.Model):
 
     def __str__(self) -> str:
         return f"annotation {self.pk}"
-
-
-class MeetingEvent(models.Model):
-    """The presenter's events of a meeting, stored before they are published (``id`` increases).
-
-    A late joiner reads the latest ``goto``; a client resuming with ``last_event_id`` replays.
-    """
-
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=20)
-    material = models.ForeignKey(
-        Material, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    page = models.PositiveIntegerField(null=True, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["id"]
-        indexes = [models.Index(fields=["meeting", "-id"], name="council_event_meeting_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.material_id} p{self.page}"

@@ -24,7 +24,6 @@ from council.models import (
     MaterialPage,
     MaterialVersion,
     Meeting,
-    MeetingEvent,
     PageView,
 )
 
@@ -200,16 +199,3 @@ def read_counts(materials: list[Material]) -> dict[int, int]:
 
 def has_read(*, user: Any, material: Material) -> bool:
     return PageView.objects.filter(material=material, user=user).exists()
-
-
-# --- presenter --------------------------------------------------------------------------------
-
-
-def presenter_current(*, meeting: Meeting) -> MeetingEvent | None:
-    return MeetingEvent.objects.filter(meeting=meeting, kind="goto").order_by("-id").first()
-
-
-def events_after(*, meeting: Meeting, last_event_id: int, limit: int = 200) -> list[MeetingEvent]:
-    return list(
-        MeetingEvent.objects.filter(meeting=meeting, id__gt=last_event_id).order_by("id")[:limit]
-    )

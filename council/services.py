@@ -31,7 +31,6 @@ from council.models import (
     MaterialPage,
     MaterialVersion,
     Meeting,
-    MeetingEvent,
     PageView,
 )
 from directory.models import Person, Source
@@ -569,12 +568,15 @@ def annotation_put(
 
 
 @atomic_service
-def presenter_goto(*, actor: Any, meeting: Meeting, material: Material, page: int) -> MeetingEvent:
-    """The presenter turns to ``page`` of ``material``: stored, then published on commit.
+def presenter_goto(*, actor: Any, meeting: Meeting, material: Material, page: int) -> Meeting:
+    """The presenter turns to ``page`` of ``material``: the meeting remembers it (late joiners)
+    and a ``goto`` event is stored on the stream ``council.meeting.<id>``, published on commit.
 
     Raises PermissionRefused (403) for anyone but the secretariat or the chair, ValidationFailed
     (400) for a material of another meeting or a page out of range.
     """
+    from realtime.services import Outgoing, publish
+
     if not permissions.can_present(actor):
         raise PermissionRefused(_("Only the presenter may turn pages for everyone."))
     if material.meeting_id != meeting.pk:
@@ -582,10 +584,17 @@ def presenter_goto(*, actor: Any, meeting: Meeting, material: Material, page: in
     version = material.current_version
     if version is None or not 1 <= page <= version.page_count:
         raise ValidationFailed(_("That page does not exist."))
-    event = MeetingEvent.objects.create(
-        meeting=meeting, kind="goto", material=material, page=page, actor=actor
+    meeting = Meeting.objects.select_for_update(of=("self",), no_key=True).get(pk=meeting.pk)
+    meeting.presenter_material, meeting.presenter_page = material, page
+    meeting.presenter_at = timezone.now()
+    meeting.save(update_fields=["presenter_material", "presenter_page", "presenter_at"])
+    publish(
+        [Outgoing(f"council.meeting.{meeting.pk}", "goto", {"material": material.pk, "page": page})]
     )
-    from council import realtime
-
-    transaction.on_commit(lambda: realtime.publish_event(event))
-    return event
+    audit.record(
+        action="council.presenter_goto",
+        actor=actor,
+        target=meeting,
+        details={"material": material.pk, "page": page},
+    )
+    return meeting
