@@ -210,6 +210,11 @@ LDAP = {
     "ATTR_UNIT_CODE": _env("LDAP_ATTR_UNIT_CODE", ""),
     "ATTR_CONCURRENT": _env("LDAP_ATTR_CONCURRENT", ""),
     "ATTR_UPN": _env("LDAP_ATTR_UPN", "userPrincipalName"),
+    # Optional: a code on org OUs the unit attribute may name; a multi-valued attribute of 兼務
+    # ("unit" or "unit|title"); AD's second sign-in name (directory/README.md).
+    "ATTR_UNIT_CODE": _env("LDAP_ATTR_UNIT_CODE", ""),
+    "ATTR_CONCURRENT": _env("LDAP_ATTR_CONCURRENT", ""),
+    "ATTR_UPN": _env("LDAP_ATTR_UPN", "userPrincipalName"),
     "TIMEOUT": int(_env("LDAP_TIMEOUT", "10")),
 }
 
@@ -320,6 +325,8 @@ LOGGING = {
 
 # --- Kairan ---------------------------------------------------------------------------------
 COUNCIL_SECRETARIAT_UNIT = _env("COUNCIL_SECRETARIAT_UNIT", "議会事務局")
+# Reorganisations (directory/README.md): staged and applied by members of this unit (and admins).
+PERSONNEL_UNIT = _env("PERSONNEL_UNIT", "人事課")
 # Council (council/README.md): councilors must enrol a TOTP device before anything else; page
 # pre-rendering after upload (thread | inline | off); the reader's name on served pages.
 COUNCIL_REQUIRE_TOTP = _env_bool("COUNCIL_REQUIRE_TOTP")

@@ -89,7 +89,7 @@ def can_manage_reorganisations(user: Any) -> bool:
     person = person_for_user(user)
     if person is None or not person.is_active:
         return False
-    unit_name = getattr(settings, "KAIRAN_PERSONNEL_UNIT", "人事課")
+    unit_name = getattr(settings, "PERSONNEL_UNIT", "人事課")
     units = OrgUnit.objects.filter(assignments__person=person, is_active=True)
     return any(_within_named(unit, unit_name) for unit in units)
 
