@@ -210,11 +210,6 @@ LDAP = {
     "ATTR_UNIT_CODE": _env("LDAP_ATTR_UNIT_CODE", ""),
     "ATTR_CONCURRENT": _env("LDAP_ATTR_CONCURRENT", ""),
     "ATTR_UPN": _env("LDAP_ATTR_UPN", "userPrincipalName"),
-    # Optional: a code on org OUs the unit attribute may name; a multi-valued attribute of 兼務
-    # ("unit" or "unit|title"); AD's second sign-in name (directory/README.md).
-    "ATTR_UNIT_CODE": _env("LDAP_ATTR_UNIT_CODE", ""),
-    "ATTR_CONCURRENT": _env("LDAP_ATTR_CONCURRENT", ""),
-    "ATTR_UPN": _env("LDAP_ATTR_UPN", "userPrincipalName"),
     "TIMEOUT": int(_env("LDAP_TIMEOUT", "10")),
 }
 
