@@ -7,6 +7,7 @@ class ChatConfig(AppConfig):
     verbose_name = _("Chat")
 
     def ready(self) -> None:
-        from chat import receivers
+        from chat import receivers, search
 
         receivers.connect()
+        search.register()

@@ -110,6 +110,15 @@ class Message(models.Model):
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     is_mandatory = models.BooleanField(_("must read"), default=False)
     is_on_hold = models.BooleanField(_("legal hold"), default=False)
+    # Set when the message was filed into a binder as a record (2023 rule): never purged.
+    filed_document = models.ForeignKey(
+        "documents.Document",
+        verbose_name=_("filed as"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -171,3 +180,18 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.message_id}"
+
+
+class RetentionPolicy(models.Model):
+    """How long messages of one room type are kept (days; 0 = keep). Edited in the admin; a type
+    without a row uses settings.CHAT_RETENTION_DAYS."""
+
+    room_kind = models.CharField(_("kind"), max_length=10, choices=Room.Kind.choices, unique=True)
+    days = models.PositiveIntegerField(_("days kept"), default=0, help_text=_("0 keeps forever."))
+
+    class Meta:
+        verbose_name = _("retention period")
+        verbose_name_plural = _("retention periods")
+
+    def __str__(self) -> str:
+        return f"{self.room_kind}: {self.days}"

@@ -23,6 +23,7 @@ from audit.transactions import atomic_service
 from chat import permissions
 from chat.events import message_payload, room_payload
 from chat.models import Message, MessageRevision, Receipt, Room, RoomMember
+from chat.search import message_index
 from chat.selectors import room_member_ids
 from realtime.services import Outgoing, publish, user_stream_key
 
@@ -227,6 +228,7 @@ def message_send(
     )
     message.sender = actor
     publish(_to_members(room.pk, "message", message_payload(message)))
+    message_index(message)
     _notify_mentions(actor, room, message)
     return message
 
@@ -281,6 +283,7 @@ def message_edit(*, actor: Any, message_id: Any, text: Any) -> Message:
     MessageRevision.objects.create(message=message, text=message.text, action="edit", actor=actor)
     message.text, message.edited_at = text, timezone.now()
     message.save(update_fields=["text", "edited_at"])
+    message_index(message)
     publish(_to_members(message.room_id, "message_updated", message_payload(message)))
     record(action="chat.message_edited", actor=actor, target=message, details={})
     return message
@@ -295,6 +298,7 @@ def message_delete(*, actor: Any, message_id: Any) -> Message:
     MessageRevision.objects.create(message=message, text=message.text, action="delete", actor=actor)
     message.deleted_at = timezone.now()
     message.save(update_fields=["deleted_at"])
+    message_index(message)
     publish(_to_members(message.room_id, "message_updated", message_payload(message)))
     record(action="chat.message_deleted", actor=actor, target=message, details={})
     return message

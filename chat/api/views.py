@@ -229,3 +229,81 @@ class MandatoryRemindApi(APIView):
         from chat.mandatory import mandatory_remind
 
         return Response({"reminded": mandatory_remind(actor=request.user, message_id=message_id)})
+
+
+def _when(raw: Any, name: str) -> Any:
+    from django.utils.dateparse import parse_date, parse_datetime
+
+    if raw in (None, ""):
+        return None
+    try:
+        value = parse_datetime(raw)
+        if value is None and (day := parse_date(raw)) is not None:
+            from datetime import datetime, time
+
+            from django.utils import timezone
+
+            value = timezone.make_aware(datetime.combine(day, time.min))
+    except ValueError:
+        value = None
+    if value is None:
+        raise ValidationFailed(_("%(name)s must be a date or date-time.") % {"name": name})
+    if value.tzinfo is None:
+        from django.utils import timezone
+
+        value = timezone.make_aware(value)
+    return value
+
+
+class ComplianceExportApi(APIView):
+    """Auditors: every message of a room and/or person in a period, edits and deletions
+    included, as JSON or CSV (?output=csv). Audited."""
+
+    def get(self, request: Request) -> Any:
+        from django.http import HttpResponse
+
+        from chat.records import compliance_export, export_csv
+
+        q = request.query_params
+        rows = compliance_export(
+            actor=request.user,
+            room_id=_optional_id(q.get("room"), "room"),
+            username=(q.get("person") or "")[:150] or None,
+            start=_when(q.get("from"), "from"),
+            end=_when(q.get("to"), "to"),
+        )
+        if q.get("output") == "csv":
+            response = HttpResponse(export_csv(rows), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = 'attachment; filename="chat-export.csv"'
+            return response
+        return Response({"count": len(rows), "messages": rows})
+
+
+class FileAsRecordApi(APIView):
+    class Input(serializers.Serializer):
+        messages = serializers.ListField(
+            child=serializers.IntegerField(min_value=1), required=False, max_length=1000
+        )
+        thread = serializers.IntegerField(required=False, min_value=1)
+        binder = serializers.IntegerField(required=False, min_value=1)
+        title = serializers.CharField(required=False, max_length=200, allow_blank=True)
+
+    def post(self, request: Request, room_id: int) -> Response:
+        from chat.records import messages_file_as_record
+        from documents.selectors import binder_get
+
+        data = self.Input(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        binder = binder_get(user=request.user, binder_id=v["binder"]) if "binder" in v else None
+        document = messages_file_as_record(
+            actor=request.user,
+            room_id=room_id,
+            message_ids=v.get("messages"),
+            thread_id=v.get("thread"),
+            binder=binder,
+            title=v.get("title", ""),
+        )
+        return Response(
+            {"document": document.pk, "title": document.title}, status=status.HTTP_201_CREATED
+        )
