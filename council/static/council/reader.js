@@ -261,6 +261,7 @@
     if (!m || !m.material) { return; }
     state.lastEvent = Math.max(state.lastEvent, m.event_id || 0);
     if (m.material !== cfg.material) { location.href = cfg.readerUrl + m.material + "/#page=" + m.page; return; }
+    initialHash = false;
     go(m.page, true);
   }
   function sendGoto(n) {
@@ -277,11 +278,17 @@
     ws.onmessage = function (e) {
       var m = JSON.parse(e.data);
       if (m.type === "hello") {
-        if (m.followers !== null && m.followers !== undefined) { $("r-followers").textContent = fmt(T.followers, m.followers); }
-        if (!cfg.present && state.following && m.current && !initialHash) { applyGoto(m.current); }
+        state.lastEvent = Math.max(state.lastEvent, m.event_id || 0);
         if (!state.following) { ws.send(JSON.stringify({ type: "unfollow" })); }
+      } else if (m.type === "current") {
+        // Where the presenter is now: a late joiner (or one returning with a tap) lands there.
+        if (!cfg.present && state.following && !initialHash) { applyGoto(m); }
       } else if (m.type === "goto") {
+        state.lastEvent = Math.max(state.lastEvent, m.event_id || 0);
         if (!cfg.present && state.following) { applyGoto(m); }
+      } else if (m.type === "resync") {
+        state.lastEvent = m.event_id || 0;
+        if (state.following) { ws.send(JSON.stringify({ type: "follow" })); }
       } else if (m.type === "followers") {
         $("r-followers").textContent = fmt(T.followers, m.count);
       }
