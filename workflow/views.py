@@ -44,7 +44,9 @@ from workflow.routing import build_route
 Status = Proposal.Status
 State = ProposalStep.State
 OPEN_STATES = (State.PENDING, State.WAITING)
-CIRCULATE = "circulate"  # ProposalStep.Kind of a 供覧 step
+CIRCULATE = ProposalStep.Kind.CIRCULATE
+DECIDE = ProposalStep.Kind.DECIDE
+CONSULT = ProposalStep.Kind.CONSULT
 CIRCULATION = "circulation"  # Proposal.Kind of a 供覧
 
 PROPOSAL_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
@@ -318,10 +320,24 @@ def task_action(request: HttpRequest, step_id: int, action: str) -> HttpResponse
         service(actor=request.user, step=step, comment=comment)
     except KairanError as exc:
         return _refused(request, proposal.pk, exc, action=action, step_id=step.pk, comment=comment)
-    if step.kind == CIRCULATE:
-        done = _("You confirmed having read it (供覧).")
+    if action == "approve":
+        done = _approval_done(step, proposal.pk)
     messages.success(request, done)
     return redirect("workflow:proposal", proposal_id=proposal.pk)
+
+
+def _approval_done(step: ProposalStep, proposal_id: int) -> Any:
+    """The message after an approval names what was done: 決裁 (with the number), 合議, 供覧."""
+    if step.kind == DECIDE:
+        number = selectors.proposal_acted_on(proposal_id=proposal_id).document_number
+        return _("You decided the proposal (決裁). Its document number is %(number)s.") % {
+            "number": number
+        }
+    if step.kind == CONSULT:
+        return _("You agreed to the proposal (合議).")
+    if step.kind == CIRCULATE:
+        return _("You confirmed having read it (供覧).")
+    return _("You approved the proposal.")
 
 
 @require_POST

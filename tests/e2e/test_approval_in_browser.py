@@ -13,8 +13,7 @@ import pytest
 from django.apps import apps as django_apps
 from playwright.sync_api import Page, expect
 
-from directory.models import OrgUnit
-from tests.factories import TEST_PASSWORD, OrgUnitFactory, make_person
+from tests.factories import TEST_PASSWORD
 from workflow.models import Proposal, ProposalStep
 
 SCREENSHOT = "/tmp/kairan-approval.png"
@@ -33,27 +32,20 @@ def _default_rules(transactional_db):
     migration.load_defaults(django_apps, None)
 
 
-@pytest.fixture
-def shimin(transactional_db):
-    """市民部 (部長) > 市民課 (課長) > 窓口係 (係長, 主事)."""
-    L = OrgUnit.Level
-    bu = OrgUnitFactory(name="市民部", level=L.DEPARTMENT)
-    ka = OrgUnitFactory(name="市民課", level=L.DIVISION, parent=bu)
-    kakari = OrgUnitFactory(name="窓口係", level=L.SECTION, parent=ka)
-    return {
-        "bucho": make_person("shimin.bucho", "市民 太郎", bu, "部長"),
-        "kacho": make_person("shimin.kacho", "交野 さくら", ka, "課長"),
-        "kakaricho": make_person("madoguchi.kakaricho", "窓口 健一", kakari, "係長"),
-        "staff": make_person("madoguchi.staff", "窓口 花子", kakari, "主事"),
-    }
-
-
 def sign_in(page: Page, base: str, username: str, next_path: str) -> None:
     page.goto(f"{base}/accounts/login/?next={next_path}")
     page.get_by_label("ユーザー名").fill(username)
     page.get_by_label("パスワード").fill(TEST_PASSWORD)
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url(f"{base}{next_path}")
+
+
+def confirm(page: Page, says: str) -> None:
+    """The confirmation dialog names what will happen; OK sends the form."""
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text(says)
+    dialog.locator("[data-confirm-ok]").click()
 
 
 def assert_no_horizontal_overflow(page: Page, width: int = IPAD_WIDTH) -> None:
@@ -91,6 +83,7 @@ def test_drafter_sees_the_route_grow_submits_and_the_kakaricho_approves(
     page.wait_for_url(re.compile(r".*/approval/proposals/\d+/$"))
     proposal = Proposal.objects.get(title="窓口番号発券機の更新")
     page.get_by_role("button", name="回議に付す").click()
+    confirm(page, "最初の承認者へ送ります")
     expect(page.get_by_test_id("proposal-status")).to_have_text("回議中")
     page.get_by_role("button", name="ログアウト").click()
 
@@ -103,6 +96,7 @@ def test_drafter_sees_the_route_grow_submits_and_the_kakaricho_approves(
     page.wait_for_url(f"{base}/approval/proposals/{proposal.pk}/")
     page.get_by_label("意見").fill("確認しました。")
     page.get_by_role("button", name="承認", exact=True).click()
+    confirm(page, "次の決裁者へ回付され、取り消せません")
 
     expect(page.get_by_role("status")).to_contain_text("起案を承認しました")
     seals = page.get_by_test_id("seal")
