@@ -130,6 +130,7 @@
   function draw() {
     var a = notes[state.page] || blank(), w = canvas.width, h = canvas.height;
     ctx.clearRect(0, 0, w, h);
+    canvas.dataset.strokes = String(a.strokes.length); // for tests and assistive summaries
     a.strokes.forEach(function (s) {
       ctx.save();
       ctx.globalAlpha = s.tool === "highlighter" ? 0.35 : 1;
