@@ -117,16 +117,28 @@ def delegation_create(
     *, actor: Any, deputy_username: str, start_at: datetime, end_at: datetime
 ) -> Delegation:
     """The actor names a deputy (代決) for a period. Raises PermissionRefused for a user who is
-    not a person, ValidationFailed for an unknown or inactive deputy, oneself, or a bad period.
+    not a person, ValidationFailed for a deputy who is not active staff with a post (unknown,
+    inactive, a councilor, a local administrator), oneself, or a bad period.
     """
     principal = _staff(actor)
+    # Only active staff holding a post in the org chart: never a councilor's or the break-glass
+    # administrator's local account, who would then read and decide proposals.
     deputy = (
         Person.objects.select_related("user")
-        .filter(user__username=deputy_username, is_active=True)
+        .filter(
+            user__username=deputy_username,
+            user__is_active=True,
+            is_active=True,
+            assignments__isnull=False,
+        )
+        .distinct()
         .first()
     )
     if deputy is None:
-        raise ValidationFailed(_("Unknown deputy: %(name)s") % {"name": deputy_username})
+        raise ValidationFailed(
+            _("%(name)s cannot be a deputy: only active staff with a post in the org chart can.")
+            % {"name": deputy_username}
+        )
     if deputy.pk == principal.pk:
         raise ValidationFailed(_("You cannot be your own deputy."))
     if end_at <= start_at:

@@ -87,3 +87,39 @@ def test_directory_services_create_and_revoke(city):
     assert revoked.is_revoked
     with pytest.raises(Conflict):
         directory_services.delegation_revoke(actor=principal_user, delegation=delegation)
+
+
+def _period() -> dict:
+    now = timezone.now()
+    return {
+        "start": (now - timedelta(hours=1)).isoformat(),
+        "end": (now + timedelta(days=1)).isoformat(),
+    }
+
+
+@pytest.mark.parametrize("who", ["councilor", "breakglass", "inactive", "unknown"])
+def test_only_active_staff_with_a_post_can_be_a_deputy(as_, city, who):
+    from tests.factories import make_person
+
+    if who == "councilor":
+        # A local account without a post in the org chart (how councilors exist).
+        make_person("giin.tanaka", "田中 議員", None)
+        username = "giin.tanaka"
+    elif who == "breakglass":
+        admin = make_person("admin", "管理者", None)
+        admin.user.is_superuser = admin.user.is_staff = True
+        admin.user.save()
+        username = "admin"
+    elif who == "inactive":
+        city.deactivate(DEPUTY)
+        username = DEPUTY
+    else:
+        username = "nobody.here"
+
+    response = as_(PRINCIPAL).post(
+        f"{API}delegations/", {"deputy": username, **_period()}, format="json"
+    )
+
+    assert response.status_code == 400, response.content
+    assert "代決者" in response.json()["detail"]
+    assert not Delegation.objects.exists()

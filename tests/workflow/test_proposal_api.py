@@ -179,9 +179,15 @@ def test_task_refusals_403_409_404(as_):
     proposal = submitted(as_)
     task = task_of(as_, KAKARI, proposal["id"])
 
-    for someone_else in (KACHO, DRAFTER, "zeimu_kacho"):
+    # People who may see the proposal but not act on this task: 403.
+    for someone_else in (KACHO, DRAFTER):
         response = post(as_, someone_else, f"tasks/{task['id']}/approve/")
         assert response.status_code == 403
+        assert response.json()["detail"]
+    # Someone who may not see the proposal at all: the task does not exist for them.
+    for action in ("approve", "send-back", "reject"):
+        response = post(as_, "zeimu_kacho", f"tasks/{task['id']}/{action}/", {"comment": "x"})
+        assert response.status_code == 404
         assert response.json()["detail"]
     assert post(as_, KAKARI, f"tasks/{task['id']}/approve/").status_code == 200
     response = post(as_, KAKARI, f"tasks/{task['id']}/approve/")

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.exceptions import PermissionRefused
 from audit.validators import validate_amount_yen
 from directory import services as directory_services
 from workflow import selectors, services
@@ -377,7 +378,13 @@ class _TaskActionApi(APIView):
         serializer = TaskActionInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         step = selectors.task_get(task_id=task_id)
-        type(self).service(actor=request.user, step=step, **serializer.validated_data)
+        try:
+            type(self).service(actor=request.user, step=step, **serializer.validated_data)
+        except PermissionRefused:
+            # Not mine nor my principal's: 403 only to someone who may see the proposal at all;
+            # to anyone else the task does not exist. Asked only on refusal: approvals stay cheap.
+            selectors.proposal_get(user=request.user, proposal_id=step.proposal_id)
+            raise
         # The service let the caller act on this task: the proposal is theirs to see.
         proposal = selectors.proposal_acted_on(proposal_id=step.proposal_id)
         return Response(proposal_data(proposal))
