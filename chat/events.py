@@ -23,6 +23,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "edited": message.edited_at is not None,
         "deleted": deleted,
         "mandatory": message.is_mandatory,
+        "card": message.card,
     }
 
 

@@ -109,6 +109,8 @@ class Message(models.Model):
     edited_at = models.DateTimeField(_("edited at"), null=True, blank=True)
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     is_mandatory = models.BooleanField(_("must read"), default=False)
+    # A system message's card (an approval task, send-back, decision): ids and labels only.
+    card = models.JSONField(_("card"), null=True, blank=True)
     is_on_hold = models.BooleanField(_("legal hold"), default=False)
     # Set when the message was filed into a binder as a record (2023 rule): never purged.
     filed_document = models.ForeignKey(

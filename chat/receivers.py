@@ -13,6 +13,9 @@ def on_directory_changed(sender: Any, actor: Any = None, **kwargs: Any) -> None:
 
 
 def connect() -> None:
+    from chat.system import on_approval_event
     from directory.signals import directory_changed
+    from workflow.events import approval_event
 
     directory_changed.connect(on_directory_changed, dispatch_uid="chat.unit_rooms")
+    approval_event.connect(on_approval_event, dispatch_uid="chat.approval_notices")

@@ -27,6 +27,10 @@ def _i18n() -> str:
         "older": _("Loading older messages…"),
         "failed": _("Could not send. It will be retried."),
         "readers": _("Read by: %(names)s"),
+        "approve": _("Approve"),
+        "send_back": _("Send back"),
+        "comment": _("Reason for sending back"),
+        "done": _("Done."),
     }
     # Escaped for a <script type="application/json"> block: no "</" can close it.
     return json.dumps(texts, ensure_ascii=False).replace("<", "\\u003c")

@@ -20,6 +20,11 @@ urlpatterns = [
         views.RoomMemberRemoveApi.as_view(),
         name="member",
     ),
+    path(
+        "chat/proposal-card/<int:proposal_id>/",
+        views.ProposalCardApi.as_view(),
+        name="proposal-card",
+    ),
     path("chat/export/", views.ComplianceExportApi.as_view(), name="export"),
     path("chat/rooms/<int:room_id>/file/", views.FileAsRecordApi.as_view(), name="file"),
     path("chat/must-read/", views.MandatoryStatusApi.as_view(), name="must-read"),

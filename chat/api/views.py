@@ -307,3 +307,22 @@ class FileAsRecordApi(APIView):
         return Response(
             {"document": document.pk, "title": document.title}, status=status.HTTP_201_CREATED
         )
+
+
+class ProposalCardApi(APIView):
+    """A proposal linked in a message, as a card — only for people who may see the proposal
+    (workflow's selector); everyone else gets 404 and the link stays a plain link."""
+
+    def get(self, request: Request, proposal_id: int) -> Response:
+        from workflow.selectors import proposal_get
+
+        proposal = proposal_get(user=request.user, proposal_id=proposal_id)
+        return Response(
+            {
+                "id": proposal.pk,
+                "title": proposal.title,
+                "status": proposal.status,
+                "status_label": proposal.get_status_display(),
+                "number": proposal.document_number or "",
+            }
+        )

@@ -91,9 +91,85 @@
     flags.className = "chat__flags";
     li.appendChild(head);
     li.appendChild(body);
+    if (m.card) li.appendChild(cardElement(m.card));
+    linkedProposals(m.text || "").forEach(function (id) { attachProposalCard(li, id); });
     li.appendChild(flags);
     updateMessage(li, m);
     return li;
+  }
+
+  // --- cards ----------------------------------------------------------------------------------
+  var PROPOSAL_RE = /\/approval\/proposals\/(\d+)\//g;
+
+  function linkedProposals(text) {
+    var ids = [];
+    text.replace(PROPOSAL_RE, function (_, id) { if (ids.indexOf(id) < 0) ids.push(id); return _; });
+    return ids.slice(0, 3);
+  }
+
+  function cardBox(title, href) {
+    var box = document.createElement("div");
+    box.className = "chat__card";
+    var a = document.createElement("a");
+    a.href = href;
+    a.textContent = title;
+    box.appendChild(a);
+    return box;
+  }
+
+  // A linked proposal becomes a card only if the server says this reader may see it (404: the
+  // link stays a plain link and nothing more is shown).
+  function attachProposalCard(li, id) {
+    request("GET", "proposal-card/" + id + "/").then(function (p) {
+      var box = cardBox(p.title, "/approval/proposals/" + p.id + "/");
+      var meta = document.createElement("span");
+      meta.className = "chat__card-meta";
+      meta.textContent = p.status_label + (p.number ? " · " + p.number : "");
+      box.appendChild(meta);
+      li.insertBefore(box, li.querySelector(".chat__flags"));
+    }).catch(function () {});
+  }
+
+  function cardElement(card) {
+    var box = cardBox(card.title, "/approval/proposals/" + card.proposal + "/");
+    box.dataset.testid = "card";
+    if (card.type === "task") {
+      var row = document.createElement("div");
+      row.className = "chat__card-actions";
+      var approve = document.createElement("button");
+      approve.type = "button";
+      approve.className = "button button--primary";
+      approve.textContent = T.approve;
+      var back = document.createElement("button");
+      back.type = "button";
+      back.className = "button button--secondary";
+      back.textContent = T.send_back;
+      var out = document.createElement("span");
+      out.setAttribute("role", "status");
+      function act(path, body) {
+        // Workflow's own API: the same services and permission checks as the approval screens.
+        fetch("/api/v1/tasks/" + card.task + "/" + path + "/", {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+          body: JSON.stringify(body || {})
+        }).then(function (r) {
+          return r.json().then(function (j) {
+            out.textContent = r.ok ? T.done : (j.detail || String(r.status));
+            if (r.ok) { approve.disabled = true; back.disabled = true; }
+          });
+        });
+      }
+      approve.addEventListener("click", function () { act("approve"); });
+      back.addEventListener("click", function () {
+        var comment = window.prompt(T.comment);
+        if (comment) act("send-back", { comment: comment });
+      });
+      row.appendChild(approve);
+      row.appendChild(back);
+      row.appendChild(out);
+      box.appendChild(row);
+    }
+    return box;
   }
 
   function updateMessage(li, m) {
