@@ -184,6 +184,8 @@ def reader(request: HttpRequest, material_id: int) -> HttpResponse:
             "noHits": _("Nothing found."),
             "page": _("Page %(n)s"),
             "failed": _("Could not save"),
+            "offlineSaving": _("Keeping the meeting's materials on this tablet…"),
+            "offlineSaved": _("The meeting's materials can now be read offline."),
         },
     }
     return render(

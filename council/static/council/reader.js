@@ -312,6 +312,28 @@
     $(id).addEventListener("click", function () { if (!cfg.present && state.following && state.socket) { setFollowing(false); state.socket.send(JSON.stringify({ type: "unfollow" })); } });
   });
 
+  // --- offline: ask the service worker to keep the whole meeting ------------------------------
+  $("r-offline").onclick = function () {
+    if (!navigator.serviceWorker || !navigator.serviceWorker.controller) { return; }
+    setStatus(T.offlineSaving);
+    fetch(cfg.meetingApi, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (meeting) {
+      var jobs = (meeting.materials || []).map(function (m) {
+        var base = "/api/v1/council/materials/" + m.id + "/";
+        var urls = [cfg.readerUrl + m.id + "/", base, base + "annotations/"];
+        for (var n = 1; n <= m.pages; n++) { urls.push(base + "pages/" + n + "/", base + "pages/" + n + "/?size=thumb"); }
+        return fetch(base + "annotations/", { credentials: "same-origin" }).then(function (r) { return r.ok ? r.json() : []; }).then(function (mine) {
+          mine.forEach(function (a) { if (a.page) { urls.push(base + "pages/" + a.page + "/annotation/"); } });
+          return urls;
+        });
+      });
+      return Promise.all(jobs);
+    }).then(function (lists) {
+      var urls = [cfg.meetingApi].concat.apply([cfg.meetingApi], lists);
+      navigator.serviceWorker.controller.postMessage({ type: "precache", urls: urls });
+      setStatus(T.offlineSaved);
+    }).catch(function () { setStatus(T.failed); });
+  };
+
   var hashPage = (location.hash.match(/page=(\d+)/) || [])[1];
   var initialHash = !!hashPage;
   go(hashPage ? +hashPage : 1, true);

@@ -23,7 +23,7 @@ self.addEventListener("fetch", function (e) {
 self.addEventListener("message", function (e) {
   // {type: "precache", urls: [...]}: the reader asks to keep a meeting's pages for offline use.
   if (e.data && e.data.type === "precache") {
-    caches.open(CACHE).then(function (c) { e.data.urls.slice(0, 2000).forEach(function (u) { c.add(u).catch(function () {}); }); });
+    caches.open(CACHE).then(function (c) { e.data.urls.slice(0, 5000).forEach(function (u) { c.add(u).catch(function () {}); }); });
   }
   if (e.data && e.data.type === "clear") { caches.delete(CACHE); }
 });
