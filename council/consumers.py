@@ -14,10 +14,12 @@ not published for someone is withheld from them, so it reveals nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
 from django.core.cache import cache
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.exceptions import KairanError
@@ -41,6 +43,22 @@ def goto_for_user(user: Any, material_id: Any, page: Any) -> dict | None:
     return {"material": material.pk, "page": page, "title": material.title}
 
 
+def goto_visible(payload: dict[str, Any], *, everything: bool, committees: set[int]) -> bool:
+    """Whether a stored ``goto`` is visible to a connection, from the event alone (no query):
+    the secretariat sees everything; a councilor a material from its publish_at on, for all or
+    for a committee they belong to (their committees are read at connect)."""
+    if everything:
+        return True
+    try:
+        published = datetime.fromisoformat(payload["publish_at"]) <= timezone.now()
+    except (KeyError, TypeError, ValueError):
+        return False
+    audience = payload.get("audience")
+    return published and (
+        audience == "all" or (audience == "committee" and payload.get("committee") in committees)
+    )
+
+
 def _followers_add(meeting_id: int, delta: int) -> int:
     """How many follow a meeting, kept in the shared cache (Redis across processes)."""
     key = f"council:followers:{meeting_id}"
@@ -58,6 +76,8 @@ class MeetingConsumer(StreamConsumer):
     following = False
     counted = False
     can_present = False
+    sees_everything = False
+    committees: set[int] = set()  # replaced per connection
 
     async def stream_key(self) -> str | None:
         meeting_id = int(self.scope["url_route"]["kwargs"]["meeting_id"])
@@ -69,6 +89,11 @@ class MeetingConsumer(StreamConsumer):
             return None
         meeting = selectors.meeting_list_visible(user=self.user).filter(pk=meeting_id).first()
         self.can_present = bool(meeting and permissions.can_present(self.user))
+        self.sees_everything = permissions.is_secretariat(self.user)
+        councilor = permissions.councilor_for(self.user)
+        self.committees = (
+            set(councilor.committees.values_list("pk", flat=True)) if councilor else set()
+        )
         return meeting
 
     async def connect(self) -> None:
@@ -88,9 +113,9 @@ class MeetingConsumer(StreamConsumer):
     async def filter_event(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         if kind != "goto" or not self.following:
             return None
-        return await database_sync_to_async(goto_for_user)(
-            self.user, payload.get("material"), payload.get("page")
-        )
+        if not goto_visible(payload, everything=self.sees_everything, committees=self.committees):
+            return None
+        return {k: payload.get(k) for k in ("material", "page", "title")}
 
     async def handle(self, content: dict[str, Any]) -> None:
         kind = content["type"]

@@ -482,9 +482,17 @@ def presenter_goto(*, actor: Any, meeting: Meeting, material: Material, page: in
     meeting.presenter_material, meeting.presenter_page = material, page
     meeting.presenter_at = timezone.now()
     meeting.save(update_fields=["presenter_material", "presenter_page", "presenter_at"])
-    publish(
-        [Outgoing(f"council.meeting.{meeting.pk}", "goto", {"material": material.pk, "page": page})]
-    )
+    # What a follower's connection needs to decide, without a query, whether they may see it
+    # (filter_event): the embargo and the audience travel with the event, never to the client.
+    payload = {
+        "material": material.pk,
+        "page": page,
+        "title": material.title,
+        "publish_at": material.publish_at.isoformat(),
+        "audience": material.audience,
+        "committee": material.committee_id,
+    }
+    publish([Outgoing(f"council.meeting.{meeting.pk}", "goto", payload)])
     audit.record(
         action="council.presenter_goto",
         actor=actor,
