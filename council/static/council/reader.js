@@ -24,6 +24,9 @@
   // --- pages ----------------------------------------------------------------------------------
   function go(n, fromPresenter) {
     n = Math.max(1, Math.min(cfg.pages, n | 0));
+    // Turning a page by hand (buttons, keys, swipe, thumbnails) steps away from the presenter
+    // (soft follow); one tap on the follow button returns to the presenter's page.
+    if (!fromPresenter && !cfg.present && state.following && n !== state.page) { stepAway(); }
     state.page = n;
     $("r-page").value = n;
     img.src = pageUrl(n);
@@ -296,22 +299,20 @@
     };
     ws.onclose = function () { state.socket = null; setTimeout(connect, retry); retry = Math.min(retry * 2, 30000); };
   }
+  function stepAway() {
+    setFollowing(false);
+    if (state.socket && state.socket.readyState === 1) { state.socket.send(JSON.stringify({ type: "unfollow" })); }
+  }
   $("r-follow").onclick = function () {
     if (cfg.present) { return; }
     if (state.following) {
-      setFollowing(false);
-      if (state.socket && state.socket.readyState === 1) { state.socket.send(JSON.stringify({ type: "unfollow" })); }
+      stepAway();
     } else {
       setFollowing(true);
       if (state.socket && state.socket.readyState === 1) { state.socket.send(JSON.stringify({ type: "follow" })); }
     }
   };
   if (cfg.present) { $("r-follow").hidden = true; }
-  // Turning a page by hand steps away from the presenter (soft follow); one tap returns.
-  ["r-prev", "r-next", "r-page"].forEach(function (id) {
-    $(id).addEventListener("click", function () { if (!cfg.present && state.following && state.socket) { setFollowing(false); state.socket.send(JSON.stringify({ type: "unfollow" })); } });
-  });
-
   // --- offline: ask the service worker to keep the whole meeting ------------------------------
   $("r-offline").onclick = function () {
     if (!navigator.serviceWorker || !navigator.serviceWorker.controller) { return; }
