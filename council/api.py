@@ -158,6 +158,33 @@ class MeetingDetailApi(APIView):
         )
 
 
+class AgendaItemCreateApi(APIView):
+    """``POST meetings/{id}/agenda/`` ``{"title","kind"?,"number"?}`` (secretariat) → 201."""
+
+    parser_classes = [JSONParser, FormParser]
+
+    def post(self, request: Request, meeting_id: int) -> Response:
+        _require_council(request.user)
+        meeting = selectors.meeting_get(user=request.user, meeting_id=_id(meeting_id))
+        item = services.agenda_item_add(
+            actor=request.user,
+            meeting=meeting,
+            title=request.data.get("title"),
+            kind=str(request.data.get("kind") or "other"),
+            number=str(request.data.get("number") or ""),
+        )
+        return Response(
+            {
+                "id": item.pk,
+                "order": item.order,
+                "kind": item.kind,
+                "number": item.number,
+                "title": item.title,
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
 class MeetingSearchApi(APIView):
     def get(self, request: Request, meeting_id: int) -> Response:
         _require_council(request.user)

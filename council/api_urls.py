@@ -17,6 +17,11 @@ urlpatterns = [
         name="meeting-search",
     ),
     path(
+        "council/meetings/<int:meeting_id>/agenda/",
+        api.AgendaItemCreateApi.as_view(),
+        name="meeting-agenda",
+    ),
+    path(
         "council/meetings/<int:meeting_id>/presenter/",
         api.PresenterApi.as_view(),
         name="presenter",

@@ -202,3 +202,22 @@ def test_read_tracking_counts_the_audience(council):
         api(council.a).get(f"/api/v1/council/materials/{material_id}/read-status/").status_code
         == 403
     )
+
+
+def test_agenda_items_by_the_secretariat(council):
+    meeting_id = create_meeting(council)
+    url = f"/api/v1/council/meetings/{meeting_id}/agenda/"
+    created = api(council.clerk).post(
+        url, {"title": "一般会計補正予算", "kind": "bill", "number": "議案第12号"}, format="json"
+    )
+    assert created.status_code == 201
+    assert api(council.a).post(url, {"title": "x"}, format="json").status_code == 403
+    assert (
+        api(council.clerk).post(url, {"title": "x", "kind": "vote"}, format="json").status_code
+        == 400
+    )
+    assert api(council.clerk).post(url, {"title": ""}, format="json").status_code == 400
+    agenda = api(council.a).get(f"/api/v1/council/meetings/{meeting_id}/").json()["agenda"]
+    assert [(a["number"], a["title"], a["kind"]) for a in agenda] == [
+        ("議案第12号", "一般会計補正予算", "bill")
+    ]
