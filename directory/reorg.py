@@ -35,6 +35,7 @@ from directory.ranks import DEFAULT_RANKS
 from directory.reorg_file import parse_reorg_file
 from directory.reorg_models import Reorganisation, ReorgLine
 from directory.selectors import person_for_user, unit_heads
+from directory.signals import directory_changed
 from directory.unitmatch import UnitIndex, reason_text
 
 Kind = ReorgLine.Kind
@@ -69,6 +70,32 @@ class ReorgChange:
 
 PostHolderHook = Callable[[ReorgChange], dict[str, list[dict[str, Any]]]]
 _hooks: list[PostHolderHook] = []
+
+
+def post_holders_follow(
+    *, actor: Any, people_moved: set[int], people_left: set[int], title: str
+) -> dict[str, list[dict[str, Any]]]:
+    """Let work bound to posts follow them after a change made elsewhere (a directory sync):
+    the hooks' report, empty when nobody moved. Runs in the caller's transaction."""
+    work: dict[str, list[dict[str, Any]]] = {name: [] for name in WORK_SECTIONS}
+    if not (people_moved or people_left) or not _hooks:
+        return work
+    change = ReorgChange(
+        reorganisation_id=0,
+        title=title,
+        effective_on=timezone.localdate(),
+        numbering=Reorganisation.Numbering.CONTINUE,
+        successors={},
+        people_moved=frozenset(people_moved),
+        people_left=frozenset(people_left),
+        actor=actor,
+        actor_person=person_for_user(actor),
+        dry_run=False,
+    )
+    for hook in _hooks:
+        for name, rows in hook(change).items():
+            work.setdefault(name, []).extend(rows)
+    return work
 
 
 def post_holder_hook_register(hook: PostHolderHook) -> None:
@@ -276,6 +303,8 @@ def _execute(reorg: Reorganisation, *, actor: Any, dry_run: bool) -> dict[str, A
     tree_before = _tree_lines(before)
     _apply_units(run, lines, before)
     _apply_people(run, lines)
+    # Other apps follow the directory in the same transaction (chat's unit rooms).
+    directory_changed.send(sender=Source, actor=actor)
     after = UnitIndex.load()
     tree_after = _tree_lines(after)
     change = ReorgChange(
@@ -433,8 +462,8 @@ def _apply_people(run: _Run, lines: list[ReorgLine]) -> None:
     for username in sorted(usernames - set(people)):
         # Typed in another case than the account's: looked up one by one (rare).
         found = Person.objects.select_related("user").filter(user__username__iexact=username)
-        if (person := found.first()) is not None:
-            people[username] = person
+        if (match := found.first()) is not None:
+            people[username] = match
     titles = {(ln.title.strip() or "職員") for ln in people_lines if ln.kind != Kind.LEAVE}
     positions = {p.title: p for p in Position.objects.filter(title__in=titles)}
     for title in sorted(titles - set(positions)):
@@ -442,20 +471,20 @@ def _apply_people(run: _Run, lines: list[ReorgLine]) -> None:
     wanted: dict[int, list[tuple[OrgUnit, Position, bool]]] = defaultdict(list)
     replace: set[int] = set()
     for line in people_lines:
-        person = people.get(line.target.lower())
-        if person is None:
+        holder = people.get(line.target.lower())
+        if holder is None:
             run.problem(line.line_no, _("Unknown username %(name)s.") % {"name": line.target})
             continue
         if line.kind == Kind.LEAVE:
-            run.left.add(person.pk)
+            run.left.add(holder.pk)
             continue
         unit = _resolve(run, index, line.unit, line.line_no)
         if unit is None:
             continue
         position = positions[line.title.strip() or "職員"]
         if line.kind == Kind.POST:
-            replace.add(person.pk)
-        wanted[person.pk].append((unit, position, line.kind == Kind.POST))
+            replace.add(holder.pk)
+        wanted[holder.pk].append((unit, position, line.kind == Kind.POST))
     by_pk = {p.pk: p for p in people.values()}
     current: dict[int, list[Assignment]] = defaultdict(list)
     ids = sorted(wanted)

@@ -18,6 +18,7 @@ from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
 from audit.services import EventSpec, record, record_many
 from audit.transactions import atomic_service
 from directory.models import Delegation, Person, Source
+from directory.reorg import post_holders_follow
 from directory.selectors import person_for_user
 from directory.signals import directory_changed
 from directory.snapshot import DirectorySnapshot, PersonEntry, SyncSummary
@@ -60,6 +61,7 @@ def directory_apply_snapshot(
     writer.deactivate_missing()
     writer.flush()
     directory_changed.send(sender=Source, actor=actor)
+    summary.steps_moved = _follow_the_post(writer, actor)
     details = {
         **dataclasses.asdict(summary),
         "warnings": len(summary.warnings),
@@ -79,6 +81,19 @@ def directory_apply_snapshot(
     )
     record_many(audit)
     return summary
+
+
+def _follow_the_post(writer: PeopleWriter, actor: Any) -> int:
+    """Pending approvals of people whose posts the sync changed pass to the posts' new holders
+    (``directory.reorg.post_holders_follow``); the number of steps moved."""
+    deleted = set(writer.post_deletes)
+    moved = {post.person_id for post in writer.post_creates if post.person_id}
+    moved |= {p.person_id for posts in writer.posts.values() for p in posts if p.pk in deleted}
+    left = {pk for pk, person in writer.changed_people.items() if not person.is_active}
+    work = post_holders_follow(
+        actor=actor, people_moved=moved, people_left=left, title=_("directory sync")
+    )
+    return sum(1 for row in work["steps"] if row.get("to"))
 
 
 @atomic_service

@@ -52,6 +52,8 @@ class SyncSummary:
     warnings: list[str] = field(default_factory=list)
     # Everyone whose unit could not be found: (username, why), one line per person and unit.
     unresolved: list[tuple[str, str]] = field(default_factory=list)
+    # Pending approval steps that followed their post to its new holder (not a directory change).
+    steps_moved: int = 0
 
     @property
     def changes(self) -> int:

@@ -295,7 +295,7 @@ def _drafts(change) -> list[dict[str, Any]]:
             proposal.drafting_unit_id = successors[proposal.drafting_unit_id]
         Proposal.objects.bulk_update(moving, ["drafting_unit"], CHUNK)
     if change.people_left:
-        left_drafts = (
+        left_drafts = list(
             Proposal.objects.filter(
                 drafter_id__in=list(change.people_left),
                 status__in=(Status.DRAFT, Status.RETURNED),
@@ -303,7 +303,6 @@ def _drafts(change) -> list[dict[str, Any]]:
             .select_related("drafter", "drafting_unit")
             .order_by("pk")
         )
-        left_drafts = list(left_drafts)
         heads = unit_heads([p.drafting_unit_id for p in left_drafts])
         for proposal in left_drafts:
             head = heads.get(proposal.drafting_unit_id)

@@ -282,3 +282,91 @@ def test_unknown_people_and_units_are_problems_of_the_dry_run(city):  # noqa: F8
     report = reorg.reorg_dry_run(actor=city.p("jinji_staff").user, reorganisation=staged)
 
     assert [p["line"] for p in report["problems"]] == [2, 3]
+
+
+def test_a_directory_sync_that_moves_a_head_moves_their_pending_steps_too(db):
+    """Cities that change AD on the day, without staging: the sync makes steps follow the post."""
+    from directory.models import Source
+    from directory.services import directory_apply_snapshot
+    from directory.snapshot import DirectorySnapshot, PersonEntry, PostEntry, UnitEntry
+
+    base = "ou=org,dc=x"
+    units = [
+        UnitEntry(dn=f"ou=市民部,{base}", name="市民部", parent_dn=None),
+        UnitEntry(dn=f"ou=市民課,ou=市民部,{base}", name="市民課", parent_dn=f"ou=市民部,{base}"),
+        UnitEntry(
+            dn=f"ou=窓口係,ou=市民課,ou=市民部,{base}",
+            name="窓口係",
+            parent_dn=f"ou=市民課,ou=市民部,{base}",
+        ),
+    ]
+
+    def person(uid: str, unit: str, title: str) -> PersonEntry:
+        return PersonEntry(
+            dn=f"uid={uid},dc=x", username=uid, display_name=uid, posts=(PostEntry(unit, title),)
+        )
+
+    before = [
+        person("kacho", "市民課", "課長"),
+        person("old_kakaricho", "窓口係", "係長"),
+        person("staff", "窓口係", "主事"),
+        person("next_kakaricho", "市民課", "主査"),
+    ]
+    directory_apply_snapshot(snapshot=DirectorySnapshot(units=units, people=before))
+    drafter = Person.objects.get(user__username="staff").user
+    proposal = services.proposal_create(actor=drafter, title="窓口", category="general")
+    services.proposal_submit(actor=drafter, proposal=proposal)
+    assert pending(proposal).approver.username == "old_kakaricho"
+    after = [
+        before[0],
+        person("old_kakaricho", "市民課", "主査"),
+        before[2],
+        person("next_kakaricho", "窓口係", "係長"),
+    ]
+
+    summary = directory_apply_snapshot(
+        snapshot=DirectorySnapshot(units=units, people=after), source=Source.DIRECTORY
+    )
+
+    step = pending(proposal)
+    assert step.approver.username == "next_kakaricho"
+    assert Task.objects.get(pk=step.task_id).owner.get_username() == "next_kakaricho"
+    assert summary.steps_moved == 1
+    assert summary.changes == 2  # the two people; moving the step is not a directory change
+    again = directory_apply_snapshot(snapshot=DirectorySnapshot(units=units, people=after))
+    assert (again.changes, again.steps_moved) == (0, 0)
+
+
+def test_an_open_post_review_passes_to_the_posts_new_holder(city):  # noqa: F811
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from directory import services as directory_services
+    from workflow.models import PostReview
+
+    proposal = submitted(city, "madoguchi_staff")
+    approve(city, proposal, "madoguchi_kakaricho")
+    now = timezone.now()
+    directory_services.delegation_create(
+        actor=city.p("shimin_kacho").user,
+        deputy_username="shimin_hosa",
+        start_at=now - timedelta(hours=1),
+        end_at=now + timedelta(days=1),
+    )
+    step = pending(proposal)
+    services.task_approve(actor=city.p("shimin_hosa").user, step=step, comment="")
+    assert PostReview.objects.get().principal == city.p("shimin_kacho")
+    staged = stage(city, SWAP)
+
+    report = apply(city, staged)
+
+    review = PostReview.objects.get()
+    assert review.principal == city.p("zeimu_kacho")
+    assert report["post_reviews"] == [
+        {
+            "proposal": proposal.pk,
+            "from": _name(city, "shimin_kacho"),
+            "to": _name(city, "zeimu_kacho"),
+        }
+    ]

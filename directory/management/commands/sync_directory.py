@@ -74,6 +74,8 @@ class Command(BaseCommand):
             f"deactivated {summary.units_deactivated}"
         )
         self.stdout.write(f"{summary.changes} changes")
+        if summary.steps_moved:
+            self.stdout.write(f"{summary.steps_moved} pending approval steps followed their post")
         for warning in summary.warnings:
             self.stdout.write(_("warning: %(message)s") % {"message": warning})
         for username, reason in summary.unresolved:
