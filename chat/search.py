@@ -7,8 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from audit.transactions import run_atomic
 from chat.models import Message
 from documents.search.engine import IndexEntry
 from documents.search.index import index_delete, index_upsert
@@ -30,7 +32,14 @@ def message_entry(message: Message) -> IndexEntry:
 
 
 def message_index(message: Message) -> None:
-    """Called by chat's services inside their transaction (send, edit; delete removes)."""
+    """Called by chat's services inside their transaction (send, edit; delete removes). The
+    index is written right after the commit, in a transaction of its own: after the wake-ups,
+    so delivery does not wait for it, and never for a change that was rolled back
+    (``manage.py search_reindex`` repairs one lost to a crash in between)."""
+    transaction.on_commit(lambda: run_atomic(lambda: _index_now(message)))
+
+
+def _index_now(message: Message) -> None:
     if message.deleted_at is not None:
         index_delete(kind=KIND, object_id=message.pk)
         return

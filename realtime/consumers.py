@@ -18,18 +18,34 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
+from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
 from realtime import selectors
-from realtime.models import group_name_for
+from realtime.models import fanout_group_name, group_name_for
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+
+
+def read(func: Any) -> Any:
+    """Run a database read in a worker thread of its own, not Django's single thread-sensitive
+    thread that serves every request's sync code (hundreds of connections checking their
+    stream's head would otherwise queue behind requests, and requests behind them)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        close_old_connections()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(call, thread_sensitive=False)
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -72,10 +88,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.activity = asyncio.Event()
         self.bucket = float(self.rate_frames)
         self.bucket_at = time.monotonic()
-        self.stream_id, head = await database_sync_to_async(selectors.stream_ensure)(key)
+        self.stream_id, head = await read(selectors.stream_ensure)(key)
         self.group = group_name_for(self.stream_id)
-        # Join the group before reading the head, so no event falls between the two.
+        self.stream_tag = str(self.stream_id)
+        # Join the groups before reading the head, so no event falls between the two.
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(fanout_group_name(), self.channel_name)
         await self.accept()
         await self.on_connected()
         requested = self._last_event_id()
@@ -94,6 +112,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             self.poller.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(fanout_group_name(), self.channel_name)
 
     def _last_event_id(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
@@ -111,9 +130,23 @@ class StreamConsumer(AsyncWebsocketConsumer):
     # --- delivery -----------------------------------------------------------------------------
     async def realtime_event(self, message: dict[str, Any]) -> None:
         """A wake-up from the layer, carrying copies of a transaction's events of this stream."""
+        await self._wake([tuple(e) for e in message["events"]])
+
+    async def realtime_fanout(self, message: dict[str, Any]) -> None:
+        """A wake-up of many streams at once: this stream's events, if any, are picked out."""
+        mine = [
+            (seq, entry["kind"], entry["payload"])
+            for entry in message["entries"]
+            for seq in entry["seqs"].get(self.stream_tag, ())
+        ]
+        if mine:
+            mine.sort(key=lambda e: e[0])
+            await self._wake(mine)
+
+    async def _wake(self, events: list[tuple[Any, ...]]) -> None:
         self.activity.set()
         async with self.lock:
-            for seq, kind, payload in message["events"]:
+            for seq, kind, payload in events:
                 if seq <= self.cursor:
                     continue  # already delivered (replay or catch-up got there first)
                 if seq == self.cursor + 1:
@@ -137,13 +170,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
         """Deliver every stored event after the cursor, in order; resync when that is not
         possible (purged, or more than the replay limit)."""
         limit = int(_setting("REPLAY_LIMIT", 1000))
-        rows = await database_sync_to_async(selectors.events_after)(
+        rows = await read(selectors.events_after)(
             stream_id=self.stream_id, after=self.cursor, limit=limit + 1
         )
         if not rows:
             return
         if len(rows) > limit or rows[0][0] != self.cursor + 1:
-            head = await database_sync_to_async(selectors.stream_head)(self.stream_id)
+            head = await read(selectors.stream_head)(self.stream_id)
             self.cursor = head
             await self.send_json({"type": "resync", "event_id": head})
             return
@@ -164,7 +197,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
                     await asyncio.sleep(settle)
                 except TimeoutError:
                     pass
-                head = await database_sync_to_async(selectors.stream_head)(self.stream_id)
+                head = await read(selectors.stream_head)(self.stream_id)
                 if head > self.cursor:
                     async with self.lock:
                         await self._catch_up()

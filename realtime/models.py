@@ -9,6 +9,10 @@ safe resume point, unlike a global id sequence whose values commit out of order.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,8 +35,24 @@ class Stream(models.Model):
 
 
 def group_name_for(stream_id: int) -> str:
-    """The channel-layer group whose members are the open connections reading a stream."""
-    return f"realtime.{stream_id}"
+    """The channel-layer group whose members are the open connections reading a stream.
+
+    Named after the database too: Redis pub/sub channels are not per Redis database, so two
+    Kairan installations (or test runs) sharing one Redis must not wake each other's streams.
+    """
+    return f"realtime.{_database_tag()}.{stream_id}"
+
+
+def fanout_group_name() -> str:
+    """The group every connection of this installation joins: wake-ups of many streams at once."""
+    return f"realtime.{_database_tag()}.all"
+
+
+@functools.cache
+def _database_tag() -> str:
+    db = settings.DATABASES["default"]
+    ident = f"{db.get('ENGINE')}|{db.get('HOST')}|{db.get('PORT')}|{db.get('NAME')}"
+    return hashlib.sha256(ident.encode()).hexdigest()[:12]
 
 
 class Event(models.Model):

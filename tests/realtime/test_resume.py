@@ -181,3 +181,45 @@ def test_the_in_memory_layer_dropping_a_full_queue_loses_nothing(chat, monkeypat
 
     run(scenario)
     assert full["n"] > 0  # the layer really dropped wake-ups
+
+
+def test_a_big_room_is_woken_with_one_fan_out_and_each_gets_its_own_event_id(chat, monkeypatch):
+    """More than FANOUT_THRESHOLD streams in one transaction: one wake-up to the installation's
+    group; every connection picks its own stream's events from it."""
+    from django.contrib.auth import get_user_model
+
+    from realtime import services as rs
+
+    User = get_user_model()
+    users = [User.objects.create(username=f"big{i:02d}") for i in range(rs.FANOUT_THRESHOLD + 4)]
+    room = services.room_create(
+        actor=users[0], name="大部屋", members=[u.username for u in users[1:]]
+    )
+    tokens = [token_for(u) for u in users[1:4]]
+    sent = []
+    real_wake = rs.wake
+
+    def spy(wakeups):
+        sent.append([group for group, _ in wakeups])
+        real_wake(wakeups)
+
+    monkeypatch.setattr(rs, "wake", spy)
+
+    async def scenario():
+        comms = [ws(token=t) for t in tokens]
+        hellos = []
+        for c in comms:
+            await c.connect()
+            hellos.append(await receive(c))
+        for i in range(3):
+            await database_sync_to_async(services.message_send)(
+                actor=users[0], room_id=room.pk, text=f"全員へ{i}"
+            )
+        for c, hello in zip(comms, hellos, strict=True):
+            events = await drain(c, quiet=0.5)
+            assert texts(events) == ["全員へ0", "全員へ1", "全員へ2"]
+            assert [e["event_id"] for e in events] == [hello["event_id"] + k for k in (1, 2, 3)]
+            await c.disconnect()
+
+    run(scenario)
+    assert all(groups == [groups[0]] and groups[0].endswith(".all") for groups in sent)
