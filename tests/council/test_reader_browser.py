@@ -75,7 +75,7 @@ def test_councilor_reads_draws_and_annotates_offline_on_an_ipad(live_server, bro
     box = page.locator("#r-ink").bounding_box()
     page.mouse.click(box["x"] + 200, box["y"] + 300)
     page.get_by_label("メモ", exact=True).last.fill("財源の内訳を質問する")
-    page.get_by_role("button", name="保存").click()
+    page.get_by_role("button", name="保存", exact=True).click()
     page.wait_for_function("document.getElementById('r-sync').textContent.includes('オンライン')")
     assert "財源" not in str(Annotation.objects.get(owner=user, page=2).data)
 
