@@ -370,3 +370,46 @@ def message_read(*, actor: Any, room_id: Any, message_id: Any) -> int:
     )
     publish(events)
     return len(new)
+
+
+@atomic_service
+def message_send_with_attachment(
+    *, actor: Any, room_id: Any, upload: Any, text: str = "", client_id: str = ""
+) -> Message:
+    """Store an uploaded file as a document (documents' upload checks: 413, 400) and send it as
+    a message, in one transaction. The document is confidential to the uploader's 課 in the
+    records; in chat only the room's members reach it (``attachment_open``)."""
+    from documents.models import Classification
+    from documents.services import document_upload
+
+    room = _locked_room(_int(room_id))
+    _require_member(actor, room)
+    name = (getattr(upload, "name", "") or "file")[:200]
+    document = document_upload(
+        actor=actor,
+        content=upload,
+        name=name,
+        size_bytes=upload.size,
+        title=name,
+        classification=Classification.CONFIDENTIAL,
+    )
+    return message_send(
+        actor=actor,
+        room_id=room.pk,
+        text=text.strip() or name,
+        client_id=client_id,
+        attachment=document,
+    )
+
+
+def attachment_open(*, actor: Any, message_id: Any) -> Any:
+    """The verified bytes of a message's attachment, for a member of its room (NotFound
+    otherwise, also for a deleted message or one without a file)."""
+    from chat.selectors import message_get_for_user
+    from documents.services import version_open
+
+    message = message_get_for_user(user=actor, message_id=message_id)
+    if message.attachment_id is None or message.deleted_at is not None:
+        raise NotFound(_("No such file."))
+    document = message.attachment
+    return version_open(actor=actor, document=document, version=document.current_version)

@@ -31,6 +31,7 @@ def _i18n() -> str:
         "send_back": _("Send back"),
         "comment": _("Reason for sending back"),
         "done": _("Done."),
+        "attachment": _("Attached file"),
     }
     # Escaped for a <script type="application/json"> block: no "</" can close it.
     return json.dumps(texts, ensure_ascii=False).replace("<", "\\u003c")

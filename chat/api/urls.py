@@ -14,6 +14,16 @@ urlpatterns = [
         views.MessageListCreateApi.as_view(),
         name="messages",
     ),
+    path(
+        "chat/rooms/<int:room_id>/attachments/",
+        views.AttachmentUploadApi.as_view(),
+        name="attachments",
+    ),
+    path(
+        "chat/messages/<int:message_id>/attachment/",
+        views.AttachmentDownloadApi.as_view(),
+        name="attachment",
+    ),
     path("chat/rooms/<int:room_id>/members/", views.RoomMemberAddApi.as_view(), name="members"),
     path(
         "chat/rooms/<int:room_id>/members/<str:username>/",

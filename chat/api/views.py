@@ -326,3 +326,38 @@ class ProposalCardApi(APIView):
                 "number": proposal.document_number or "",
             }
         )
+
+
+class AttachmentUploadApi(APIView):
+    """multipart ``file`` (and ``text``?, ``client_id``?): a message with an attachment."""
+
+    def post(self, request: Request, room_id: int) -> Response:
+        room = selectors.room_get_for_user(user=request.user, room_id=room_id)
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed(_("Choose a file."))
+        message = services.message_send_with_attachment(
+            actor=request.user,
+            room_id=room.pk,
+            upload=upload,
+            text=str(request.data.get("text", ""))[: services.MAX_TEXT],
+            client_id=str(request.data.get("client_id", ""))[:64],
+        )
+        return Response(messages_out([message])[0], status=status.HTTP_201_CREATED)
+
+
+class AttachmentDownloadApi(APIView):
+    def get(self, request: Request, message_id: int) -> Any:
+        from django.http import FileResponse
+
+        opened = services.attachment_open(actor=request.user, message_id=message_id)
+        version = opened.version
+        response = FileResponse(
+            opened.content,
+            as_attachment=True,
+            filename=version.original_name,
+            content_type=version.content_type,
+        )
+        response["Content-Length"] = str(version.size_bytes)
+        response["Cache-Control"] = "private, no-store"
+        return response

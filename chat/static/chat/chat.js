@@ -92,6 +92,13 @@
     li.appendChild(head);
     li.appendChild(body);
     if (m.card) li.appendChild(cardElement(m.card));
+    if (m.attachment && !m.deleted) {
+      var file = document.createElement("a");
+      file.className = "chat__file";
+      file.href = api + "messages/" + m.id + "/attachment/";
+      file.textContent = T.attachment;
+      li.appendChild(file);
+    }
     linkedProposals(m.text || "").forEach(function (id) { attachProposalCard(li, id); });
     li.appendChild(flags);
     updateMessage(li, m);
@@ -402,6 +409,26 @@
         e.preventDefault();
         submit();
       }
+    });
+  }
+  var fileInput = form ? form.querySelector('input[type="file"]') : null;
+  if (fileInput) {
+    fileInput.addEventListener("change", function () {
+      if (!fileInput.files.length) return;
+      var data = new FormData();
+      data.append("file", fileInput.files[0]);
+      data.append("text", textarea.value);
+      data.append("client_id", newClientId());
+      fetch(api + "rooms/" + roomId + "/attachments/", {
+        method: "POST", credentials: "same-origin", body: data,
+        headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
+      }).then(function (r) {
+        return r.json().then(function (j) {
+          if (!r.ok) { setStatus(j.detail || String(r.status)); return; }
+          textarea.value = "";
+          append(j);
+        });
+      }).finally(function () { fileInput.value = ""; });
     });
   }
   if (list) {
