@@ -32,10 +32,11 @@ from audit.transactions import atomic_service
 from directory.calendar import wareki
 from directory.models import HEAD_MIN_RANK, Assignment, OrgUnit, Person, Position, Source
 from directory.ranks import DEFAULT_RANKS
-from directory.reorg_file import parse_reorg_file
+from directory.reorg_file import ParsedLine, parse_reorg_file
 from directory.reorg_models import Reorganisation, ReorgLine
 from directory.selectors import person_for_user, unit_heads
 from directory.signals import directory_changed
+from directory.snapshot import DirectorySnapshot
 from directory.unitmatch import UnitIndex, reason_text
 
 Kind = ReorgLine.Kind
@@ -157,8 +158,6 @@ def reorg_stage(
         raise ValidationFailed(_("A title is required."))
     if effective_on < timezone.localdate():
         raise ValidationFailed(_("The effective date is in the past."))
-    if numbering not in Reorganisation.Numbering.values:
-        raise ValidationFailed(_("Unknown numbering choice."))
     try:
         lines = parse_reorg_file(data)
     except ReorgFileError as exc:
@@ -168,6 +167,46 @@ def reorg_stage(
                 for n, m in exc.problems[:20]
             )
         ) from exc
+    return _stage(actor, title, effective_on, lines, file_name, numbering)
+
+
+@atomic_service
+def reorg_stage_from_snapshot(
+    *,
+    actor: Any,
+    title: str,
+    effective_on: date,
+    snapshot: DirectorySnapshot,
+    source_name: str = "",
+    numbering: str = Reorganisation.Numbering.CONTINUE,
+) -> Reorganisation:
+    """Stage the difference between today's org chart and a second directory snapshot (the next
+    organisation prepared under another base); ValidationFailed when it is empty or no change."""
+    _check(actor)
+    from directory.reorg_snapshot import snapshot_lines
+
+    if not title.strip():
+        raise ValidationFailed(_("A title is required."))
+    if effective_on < timezone.localdate():
+        raise ValidationFailed(_("The effective date is in the past."))
+    if not snapshot.units or not snapshot.people:
+        raise ValidationFailed(_("The second directory base holds no units or no people."))
+    lines = snapshot_lines(snapshot)
+    if not lines:
+        raise ValidationFailed(_("The file has no changes."))
+    return _stage(actor, title, effective_on, lines, source_name, numbering)
+
+
+def _stage(
+    actor: Any,
+    title: str,
+    effective_on: date,
+    lines: list[ParsedLine],
+    file_name: str,
+    numbering: str,
+) -> Reorganisation:
+    if numbering not in Reorganisation.Numbering.values:
+        raise ValidationFailed(_("Unknown numbering choice."))
     reorg = Reorganisation.objects.create(
         title=title.strip()[:200],
         effective_on=effective_on,

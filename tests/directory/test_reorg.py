@@ -370,3 +370,59 @@ def test_an_open_post_review_passes_to_the_posts_new_holder(city):  # noqa: F811
             "to": _name(city, "zeimu_kacho"),
         }
     ]
+
+
+def test_staging_from_a_second_directory_base(db):
+    """The next org chart prepared under another base: the difference becomes the lines."""
+    from django.contrib.auth import get_user_model
+
+    from directory.services import directory_apply_snapshot
+    from directory.snapshot import DirectorySnapshot, PersonEntry, PostEntry, UnitEntry
+
+    def chart(base: str, divisions: list[str]) -> list[UnitEntry]:
+        bu = UnitEntry(dn=f"ou=市民部,{base}", name="市民部", parent_dn=None)
+        return [bu] + [
+            UnitEntry(dn=f"ou={name},{bu.dn}", name=name, parent_dn=bu.dn) for name in divisions
+        ]
+
+    def person(uid: str, unit: str, title: str) -> PersonEntry:
+        return PersonEntry(
+            dn=f"uid={uid},dc=x", username=uid, display_name=uid, posts=(PostEntry(unit, title),)
+        )
+
+    today = chart("ou=org,dc=x", ["市民課", "税務課"])
+    directory_apply_snapshot(
+        snapshot=DirectorySnapshot(
+            units=today,
+            people=[
+                person("a", "市民課", "課長"),
+                person("b", "税務課", "課長"),
+                person("c", "税務課", "主事"),
+            ],
+        )
+    )
+    admin = get_user_model().objects.create_superuser("root", password=None)
+    nxt = chart("ou=org2027,dc=x", ["市民課", "デジタル推進課"])
+    snapshot = DirectorySnapshot(
+        units=nxt,
+        people=[
+            person("a", "市民課", "課長"),
+            person("b", "ou=デジタル推進課,ou=市民部,ou=org2027,dc=x", "課長"),
+        ],
+    )
+
+    staged = reorg.reorg_stage_from_snapshot(
+        actor=admin, title="次年度", effective_on=EFFECTIVE, snapshot=snapshot
+    )
+
+    lines = [(ln.kind, ln.target, ln.unit, ln.name) for ln in staged.lines.all()]
+    assert lines == [
+        ("unit_create", "市民部", "", "デジタル推進課"),
+        ("unit_close", "市民部/税務課", "", ""),
+        ("post", "b", "市民部/デジタル推進課", ""),
+        ("leave", "c", "", ""),
+    ]
+    report = reorg.reorg_apply(actor=admin, reorganisation=staged, early=True)
+    assert report["counts"]["problems"] == 0
+    assert Assignment.objects.get(person__user__username="b").unit.name == "デジタル推進課"
+    assert not Person.objects.get(user__username="c").is_active
