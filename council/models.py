@@ -210,8 +210,9 @@ class Material(models.Model):
 
     @property
     def audience_label(self) -> str:
-        if self.audience == self.Audience.COMMITTEE and self.committee_id:
-            return f"committee:{self.committee.name}"
+        committee = self.committee if self.committee_id else None
+        if self.audience == self.Audience.COMMITTEE and committee is not None:
+            return f"committee:{committee.name}"
         return self.audience
 
 

@@ -70,9 +70,16 @@ def prerender(*, sha256: str, key: str, pages: int) -> int:
         if not missing:
             continue
         for number, image in render_pages(pdf, missing, max_width_px=width, max_height_px=height):
-            cached_page(sha256, number, (width, height), lambda image=image: image)
+            _store(sha256, number, (width, height), image)
             done += 1
     return done
+
+
+def _store(sha256: str, page: int, size: tuple[int, int], image: bytes) -> None:
+    def ready() -> bytes:
+        return image
+
+    cached_page(sha256, page, size, ready)
 
 
 def prerender_later(*, sha256: str, key: str, pages: int) -> None:
@@ -107,8 +114,8 @@ def _font(size: int):
 
 def watermarked(image: bytes, *, text: str) -> bytes:
     """``image`` with ``text`` stamped faintly across it and in its lower corner."""
-    with Image.open(io.BytesIO(image)) as base:
-        base = base.convert("RGB")
+    with Image.open(io.BytesIO(image)) as opened:
+        base = opened.convert("RGB")
         width, height = base.size
         size = max(10, width // 40)
         layer = Image.new("RGBA", base.size, (0, 0, 0, 0))

@@ -60,6 +60,7 @@ def _clean_title(title: Any) -> str:
 
 
 def _clean_datetime(value: Any, field: str) -> datetime:
+    parsed: datetime | None
     if isinstance(value, datetime):
         parsed = value
     else:
@@ -434,6 +435,8 @@ def annotation_put(
     if client_updated_at not in (None, ""):
         stamp = _clean_datetime(client_updated_at, "client_updated_at")
     version = material.current_version
+    if version is None:
+        raise Conflict(_("That page does not exist."))
     existing = (
         Annotation.objects.select_for_update(of=("self",), no_key=True)
         .filter(owner=user, version=version, page=page)
