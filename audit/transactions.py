@@ -24,7 +24,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from django.db import OperationalError, transaction
 from django.utils.translation import gettext as _
@@ -85,3 +85,27 @@ def run_atomic(work: Callable[[], R], *, name: str = "") -> R:
             # Short and random, so two transactions that met do not meet again in step.
             time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311
     raise AssertionError("unreachable")
+
+
+def enqueue_with_change(task: Any, *args: Any) -> None:
+    """Queue background work (a django-task) for a change being written, so that it can never
+    be lost between the commit and the enqueue.
+
+    With a database queue (``KAIRAN_TASK_WORKERS=external``) the job row is written now, inside
+    the change's transaction — a transactional outbox: it commits with the change or not at all,
+    and a process killed right after the commit leaves it queued for a worker. With in-process
+    workers (the embedded default) the job runs right after the commit, so that it sees the
+    committed rows; a crash there loses only work the next run of the same event redoes.
+    """
+    if _is_database_queue(task):
+        task.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: task.enqueue(*args), robust=True)
+
+
+def _is_database_queue(task: Any) -> bool:
+    try:
+        from django_tasks_db import DatabaseBackend
+    except ImportError:  # pragma: no cover - the package is a dependency
+        return False
+    return isinstance(task.get_backend(), DatabaseBackend)

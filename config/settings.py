@@ -114,6 +114,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "directory.context_processors.current_person",
             ],
+            # 和暦 and 年度 filters on every screen (one definition).
+            "builtins": ["directory.templatetags.kairan_dates"],
         },
     },
 ]

@@ -29,6 +29,10 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # What the notification is about, e.g. ``workflow.step:42`` for a task: when that ends for
+    # any reason (done by someone else, the proposal cancelled) the notification is resolved.
+    subject_key = models.CharField(_("about"), max_length=100, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -38,6 +42,11 @@ class Notification(models.Model):
             # The header badge (my unread count) and my list, newest first.
             models.Index(fields=["recipient", "read_at"]),
             models.Index(fields=["recipient", "-created_at"]),
+            models.Index(
+                fields=["subject_key"],
+                condition=models.Q(resolved_at__isnull=True) & ~models.Q(subject_key=""),
+                name="directory_notif_open_subject",
+            ),
         ]
 
     def __str__(self) -> str:

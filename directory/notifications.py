@@ -26,18 +26,51 @@ __all__ = [
     "notifications_for",
     "notifications_mark_read",
     "notifications_owned",
+    "notifications_resolve",
     "notifications_unread_count",
 ]
 
 
 @atomic_service
 def notification_create(
-    *, recipient: Person, kind: str, title: str, body: str = "", url: str = ""
+    *,
+    recipient: Person,
+    kind: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    subject_key: str = "",
 ) -> Notification:
-    """Store an in-app notification for ``recipient`` (shown in the header bell)."""
-    return Notification.objects.create(
-        recipient=recipient, kind=kind, title=title[:200], body=body, url=url[:500]
+    """Store an in-app notification for ``recipient`` (shown in the header bell).
+
+    ``subject_key`` names what it asks of the person (``workflow.step:42``): once that is over,
+    ``notifications_resolve`` closes every notification about it.
+    """
+    notification = Notification(
+        recipient=recipient,
+        kind=kind,
+        title=title[:200],
+        body=body,
+        url=url[:500],
+        subject_key=subject_key[:100],
     )
+    notification.save()
+    return notification
+
+
+def notifications_resolve(*, subject_keys: Iterable[str]) -> int:
+    """Close the open notifications about these subjects (a task done by someone else, a
+    proposal cancelled): they leave the unread count and show as resolved. Returns how many.
+
+    Runs inside the caller's transaction, so the notifications close with the change itself.
+    """
+    keys = [key for key in subject_keys if key]
+    if not keys:
+        return 0
+    now = timezone.now()
+    open_ = Notification.objects.filter(subject_key__in=keys, resolved_at__isnull=True)
+    unread = open_.filter(read_at__isnull=True).update(read_at=now, resolved_at=now)
+    return unread + open_.update(resolved_at=now)
 
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

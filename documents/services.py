@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.exceptions import Conflict, KairanError, PermissionRefused, ValidationFailed
-from audit.transactions import atomic_service, run_atomic
+from audit.transactions import atomic_service, enqueue_with_change, run_atomic
 from directory.calendar import fiscal_year
 from directory.models import OrgUnit
 from directory.selectors import person_for_user, person_primary_post, unit_at_level
@@ -267,14 +267,14 @@ def _version_create(
         uploaded_by=by,
     )
     TextExtraction.objects.create(version=version)
-    transaction.on_commit(lambda: _enqueue_extraction(version.pk))
+    _enqueue_extraction(version.pk)
     return version
 
 
 def _enqueue_extraction(version_id: int) -> None:
     from documents.tasks import extract_version_text
 
-    extract_version_text.enqueue(version_id)
+    enqueue_with_change(extract_version_text, version_id)
 
 
 def division_of(actor: Any) -> OrgUnit:

@@ -32,8 +32,10 @@ __all__ = [
     "ActionPlanSentBack",
     "ActionPlanTaskCreated",
     "ApprovalEvent",
+    "ProposalActedFor",
     "ProposalDecided",
     "ProposalSentBack",
+    "ProposalStopped",
     "ProposalTaskCreated",
     "approval_event",
     "publish",
@@ -90,6 +92,32 @@ class ProposalDecided(ApprovalEvent):
     outcome: str
     document_number: str
     comment: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalStopped(ApprovalEvent):
+    """The drafter withdrew (引戻し, ``action`` ``withdrawn``) or cancelled (取下げ,
+    ``cancelled``) the proposal; ``recipient_ids``: the approvers the round had reached (who
+    acted, or whose task has just vanished)."""
+
+    WITHDRAWN = "withdrawn"
+    CANCELLED = "cancelled"
+
+    drafter_id: int
+    action: str
+    recipient_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProposalActedFor(ApprovalEvent):
+    """代決: a deputy acted on the principal's step; the principal reviews it afterwards
+    (後閲)."""
+
+    step_id: int
+    principal_id: int
+    deputy_id: int
+    kind: str
+    state: str
 
 
 @dataclass(frozen=True, kw_only=True)

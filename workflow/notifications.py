@@ -9,11 +9,13 @@ notifications and e-mails.
 - a ``Decision`` row ``decided`` / ``rejected`` (or ``approved_ahead`` on the decide step,
   or the last ``seen`` of a circulation) → ``ProposalDecided`` (the drafter, with the number).
 
-The model signals only schedule work for after the commit, as a django-task
-(``workflow/tasks.py``: in-process by default, on the workers with
-``KAIRAN_TASK_WORKERS=external``). The event is built from the committed rows then (the
-document number is written after the ``decided`` row), so a rolled-back action announces
-nothing and the approval itself does no extra query. Connected in ``WorkflowConfig.ready()``.
+The model signals only queue work as a django-task (``workflow/tasks.py``): in-process right
+after the commit by default; with ``KAIRAN_TASK_WORKERS=external`` the job row is written in the
+action's own transaction (``audit.transactions.enqueue_with_change``, a transactional outbox),
+so a process killed between the commit and the enqueue loses nothing. The event is built from
+the committed rows when the job runs (the document number is written after the ``decided`` row),
+so a rolled-back action announces nothing and the approval itself does no extra query.
+Connected in ``WorkflowConfig.ready()``.
 """
 
 from __future__ import annotations
@@ -22,15 +24,19 @@ import logging
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models.signals import post_save
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 
+from audit.transactions import enqueue_with_change
 from directory.models import Assignment, OrgUnit, Person
-from directory.notifications import notification_create, notification_email
+from directory.notifications import (
+    notification_create,
+    notification_email,
+    notifications_resolve,
+)
 from directory.selectors import deputies_for
 from workflow import tasks
 from workflow.dx.models import DXDecision
@@ -40,8 +46,10 @@ from workflow.events import (
     ActionPlanSentBack,
     ActionPlanTaskCreated,
     ApprovalEvent,
+    ProposalActedFor,
     ProposalDecided,
     ProposalSentBack,
+    ProposalStopped,
     ProposalTaskCreated,
     approval_event,
     send_now,
@@ -77,14 +85,14 @@ def task_saved(sender: Any, instance: Task, created: bool, **kwargs: Any) -> Non
     if "step" not in data or not _is_proposal_review(instance):
         return
     task_id, step_id = instance.pk, data["step"]
-    transaction.on_commit(lambda: tasks.announce_task.enqueue(task_id, step_id), robust=True)
+    enqueue_with_change(tasks.announce_task, task_id, step_id)
 
 
 def decision_saved(sender: Any, instance: Decision, created: bool, **kwargs: Any) -> None:
     if not created or kwargs.get("raw") or instance.action not in _ANNOUNCED_ACTIONS:
         return
     decision_id = instance.pk
-    transaction.on_commit(lambda: tasks.announce_decision.enqueue(decision_id), robust=True)
+    enqueue_with_change(tasks.announce_decision, decision_id)
 
 
 def _is_proposal_review(task: Task) -> bool:
@@ -166,6 +174,46 @@ def _is_last_act(decision: Decision) -> bool:
     return latest == decision.pk
 
 
+def _announce_stopped(proposal_id: int, round_: int, action: str) -> None:
+    proposal = Proposal.objects.filter(pk=proposal_id).first()
+    if proposal is None:
+        return
+    reached = ProposalStep.objects.filter(
+        proposal=proposal, round=round_, activated_at__isnull=False
+    )
+    recipients = set(reached.values_list("approver_id", flat=True))
+    recipients |= {pk for pk in reached.values_list("acted_by_id", flat=True) if pk}
+    recipients.discard(proposal.drafter_id)
+    send_now(
+        ProposalStopped(
+            proposal_id=proposal.pk,
+            round=round_,
+            title=proposal.title,
+            drafter_id=proposal.drafter_id,
+            action=action,
+            recipient_ids=tuple(sorted(recipients)),
+        )
+    )
+
+
+def _announce_acted_for(step_id: int) -> None:
+    step = ProposalStep.objects.select_related("proposal").filter(pk=step_id).first()
+    if step is None or not step.acting_for_id or not step.acted_by_id:
+        return
+    send_now(
+        ProposalActedFor(
+            proposal_id=step.proposal_id,
+            round=step.round,
+            title=step.proposal.title,
+            step_id=step.pk,
+            principal_id=step.acting_for_id,
+            deputy_id=step.acted_by_id,
+            kind=step.kind,
+            state=step.state,
+        )
+    )
+
+
 # --- DX action plans: DXDecision rows → events ------------------------------------------------
 
 _DX_ANNOUNCED_ACTIONS = {"submitted", "reviewed", "sent_back", "approved"}
@@ -177,7 +225,7 @@ def dx_decision_saved(sender: Any, instance: DXDecision, created: bool, **kwargs
     if not created or kwargs.get("raw") or instance.action not in _DX_ANNOUNCED_ACTIONS:
         return
     decision_id = instance.pk
-    transaction.on_commit(lambda: tasks.announce_dx_decision.enqueue(decision_id), robust=True)
+    enqueue_with_change(tasks.announce_dx_decision, decision_id)
 
 
 def _announce_dx_decision(decision_id: int) -> None:
@@ -249,11 +297,19 @@ def notify(sender: Any, event: ApprovalEvent | ActionPlanEvent, **kwargs: Any) -
         recipients = Person.objects.filter(
             pk__in={m[0] for m in messages}, is_active=True
         ).in_bulk()
+        subject = task_subject(event.step_id) if isinstance(event, ProposalTaskCreated) else ""
         for recipient_id, kind, title, body in messages:
             recipient = recipients.get(recipient_id)
             if recipient is None:
                 continue
-            notification_create(recipient=recipient, kind=kind, title=title, body=body, url=url)
+            notification_create(
+                recipient=recipient,
+                kind=kind,
+                title=title,
+                body=body,
+                url=url,
+                subject_key=subject,
+            )
             notification_email(
                 recipient=recipient,
                 subject=_("[Kairan] %(title)s") % {"title": title},
@@ -310,7 +366,48 @@ def _messages(event: ApprovalEvent) -> list[tuple[int, str, str, str]]:
         if event.comment:
             body += "\n\n" + _("Comment: %(comment)s") % {"comment": event.comment}
         return [(event.drafter_id, f"workflow.{event.outcome}", title, body)]
+    if isinstance(event, ProposalStopped):
+        if event.action == ProposalStopped.CANCELLED:
+            title = _("Cancelled: %(title)s") % {"title": event.title}
+            body = _("The drafter cancelled “%(title)s” (取下げ). Nothing is left to do.")
+        else:
+            title = _("Withdrawn: %(title)s") % {"title": event.title}
+            body = _(
+                "The drafter withdrew “%(title)s” (引戻し) to revise it. "
+                "It will come back to you if it is submitted again."
+            )
+        body %= {"title": event.title}
+        kind = f"workflow.{event.action}"
+        return [(person_id, kind, title, body) for person_id in event.recipient_ids]
+    if isinstance(event, ProposalActedFor):
+        title = _("Acted for you (代決): %(title)s") % {"title": event.title}
+        body = _(
+            "%(deputy)s acted for you on “%(title)s” (%(kind)s). "
+            "Please review it afterwards (後閲) from your inbox."
+        ) % {
+            "deputy": _person_name(event.deputy_id, None),
+            "title": event.title,
+            "kind": str(ProposalStep.Kind(event.kind).label),
+        }
+        return [(event.principal_id, "workflow.acted_for", title, body)]
     return []
+
+
+def task_subject(step_id: int) -> str:
+    """What a task notification is about: closing it resolves the notification."""
+    return f"workflow.step:{step_id}"
+
+
+def resolve_ended_tasks(proposal: Proposal) -> int:
+    """Resolve the task notifications of every step of ``proposal`` that is no longer pending
+    (done by its approver or a deputy, skipped, or cancelled with the round): called by the
+    services in the action's own transaction."""
+    ended = (
+        ProposalStep.objects.filter(proposal=proposal)
+        .exclude(state=ProposalStep.State.PENDING)
+        .values_list("pk", flat=True)
+    )
+    return notifications_resolve(subject_keys=[task_subject(pk) for pk in ended])
 
 
 def _dx_url(plan_id: int) -> str:

@@ -32,3 +32,19 @@ def announce_dx_decision(decision_id: int) -> None:
     from workflow.notifications import _announce_dx_decision
 
     _announce_dx_decision(decision_id)
+
+
+@task()
+def announce_stopped(proposal_id: int, round_: int, action: str) -> None:
+    """Withdrawn or cancelled: notify the approvers the round had reached."""
+    from workflow.notifications import _announce_stopped
+
+    _announce_stopped(proposal_id, round_, action)
+
+
+@task()
+def announce_acted_for(step_id: int) -> None:
+    """代決: tell the principal that their deputy acted for them."""
+    from workflow.notifications import _announce_acted_for
+
+    _announce_acted_for(step_id)

@@ -11,15 +11,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
-from audit.transactions import atomic_service
+from audit.transactions import atomic_service, enqueue_with_change
 from directory.models import OrgUnit, Person
 from directory.selectors import (
     person_primary_post,
     unit_at_level,
 )
 from documents.search import index_upsert
-from workflow import permissions, rules
+from workflow import permissions, rules, tasks
 from workflow.flows import ProposalFlow, driving
+from workflow.notifications import resolve_ended_tasks
 from workflow.proposals_models import (
     Proposal,
     ProposalReviewer,
@@ -305,6 +306,9 @@ def _stop_round(
     audit_proposal(
         f"workflow.proposal_{action}", actor, proposal, round=proposal.round, steps=cancelled
     )
+    resolve_ended_tasks(proposal)
+    if proposal.round:
+        enqueue_with_change(tasks.announce_stopped, proposal.pk, proposal.round, action)
     return proposal
 
 

@@ -12,13 +12,14 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
-from audit.transactions import atomic_service
+from audit.transactions import atomic_service, enqueue_with_change
 from directory.calendar import fiscal_year
 from directory.models import OrgUnit, Person
 from directory.selectors import (
     principals_for_deputy,
 )
-from workflow import permissions
+from workflow import permissions, tasks
+from workflow.notifications import resolve_ended_tasks
 from workflow.proposals_models import (
     DocumentCounter,
     PostReview,
@@ -82,6 +83,7 @@ def task_approve(*, actor: Any, step: ProposalStep, comment: str = "") -> Propos
     # lock while doing so: the route moves on exactly once.
     complete_task(proposal, step)
     audit_proposal(f"workflow.task_{action}", actor, proposal, **details, **acting_details(step))
+    resolve_ended_tasks(proposal)
     return step
 
 
@@ -122,6 +124,7 @@ def task_send_back(*, actor: Any, step: ProposalStep, comment: str) -> ProposalS
         cancelled_steps=cancelled,
         **acting_details(step),
     )
+    resolve_ended_tasks(proposal)
     return step
 
 
@@ -159,6 +162,7 @@ def task_reject(*, actor: Any, step: ProposalStep, comment: str = "") -> Proposa
         round=step.round,
         **acting_details(step),
     )
+    resolve_ended_tasks(proposal)
     return step
 
 
@@ -226,6 +230,7 @@ def task_approve_ahead(*, actor: Any, proposal: Proposal, comment: str = "") -> 
     audit_proposal(
         "workflow.task_approved_ahead", actor, proposal, **details, **acting_details(step)
     )
+    resolve_ended_tasks(proposal)
     return step
 
 
@@ -284,8 +289,9 @@ def _act(
     step.comment = comment or ""
     step.save(update_fields=["state", "acted_by", "acting_for", "acted_at", "comment"])
     if acting_for_id is not None:
-        # 代決: the principal reviews afterwards (後閲).
+        # 代決: the principal reviews afterwards (後閲), and is told at once.
         PostReview.objects.create(principal_id=acting_for_id, step=step)
+        enqueue_with_change(tasks.announce_acted_for, step.pk)
 
 
 def _decide(proposal: Proposal, *, now: datetime) -> None:

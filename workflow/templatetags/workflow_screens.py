@@ -1,31 +1,14 @@
-"""Template helpers of the approval screens: 和暦 dates and the home tile's counts."""
+"""Template helpers of the approval screens: the home tile's counts (dates: kairan_dates)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from django import template
-from django.utils import timezone
 
-from directory.calendar import wareki as _wareki
 from workflow import selectors
 
 register = template.Library()
-
-
-@register.filter
-def wareki(value: date | datetime | None) -> str:
-    """令和8年11月27日 (empty for None)."""
-    return _wareki(value) if value else ""
-
-
-@register.filter
-def wareki_time(value: datetime | None) -> str:
-    """令和8年11月27日 14:05 in local time (empty for None)."""
-    if not value:
-        return ""
-    return f"{_wareki(value)} {timezone.localtime(value):%H:%M}"
 
 
 @register.simple_tag
