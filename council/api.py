@@ -349,13 +349,25 @@ class AnnotationApi(APIView):
         data = request.data if isinstance(request.data, dict) else None
         if data is None:
             raise ValidationFailed(_("The annotation is not in the expected format."))
-        annotation, created = services.annotation_put(
+        annotation, outcome = services.annotation_put(
             user=request.user,
             material=material,
             page=page,
             data={k: data[k] for k in ("strokes", "notes", "bookmark") if k in data},
             client_updated_at=data.get("client_updated_at"),
         )
+        if outcome == services.ANNOTATION_KEPT_OLDER:
+            return Response(
+                {
+                    "detail": _(
+                        "A newer version of this page's notes is already stored; yours was kept "
+                        "with the notes that could not be placed."
+                    ),
+                    "current": annotation_out(annotation),
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        created = outcome == services.ANNOTATION_CREATED
         return Response(
             annotation_out(annotation),
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

@@ -11,7 +11,7 @@ import logging
 from datetime import datetime
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -421,44 +421,71 @@ def page_view_record(*, user: Any, material: Material, number: int) -> None:
 # --- annotations -------------------------------------------------------------------------------
 
 
+ANNOTATION_CREATED, ANNOTATION_UPDATED, ANNOTATION_KEPT_OLDER = "created", "updated", "conflict"
+
+
 @atomic_service
 def annotation_put(
     *, user: Any, material: Material, page: int, data: Any, client_updated_at: Any = None
-) -> tuple[Annotation, bool]:
+) -> tuple[Annotation, str]:
     """Store ``user``'s annotation of ``page`` of the current version (the caller has already
-    checked the material is visible to them). Last write wins by the client's clock: a write
-    older than the stored one is refused with Conflict (409) and the stored one stays.
-    Returns (annotation, created). Raises ValidationFailed (400) for malformed content.
+    checked the material is visible to them). Last write per page wins by the client's clock.
+
+    Returns (annotation, outcome): ``created``, ``updated``, or ``conflict`` when the write is
+    older than the stored one (an offline edit that arrives late): the stored one stays and the
+    older write is kept too, as an unplaced note of that page, so nothing is lost. Raises
+    ValidationFailed (400) for malformed content.
     """
     clean = annotation_rules.clean(data)
-    stamp = None
+    stamp = timezone.now()
     if client_updated_at not in (None, ""):
         stamp = _clean_datetime(client_updated_at, "client_updated_at")
     version = material.current_version
     if version is None:
         raise Conflict(_("That page does not exist."))
-    existing = (
-        Annotation.objects.select_for_update(of=("self",), no_key=True)
-        .filter(owner=user, version=version, page=page)
-        .first()
-    )
-    if existing is not None:
-        if stamp and existing.client_updated_at and stamp < existing.client_updated_at:
-            raise Conflict(_("A newer version of this page's notes is already stored."))
-        existing.data = clean
-        existing.client_updated_at = stamp or timezone.now()
-        existing.save(update_fields=["data", "client_updated_at", "updated_at"])
-        return existing, False
-    annotation = Annotation.objects.create(
-        owner=user,
-        material=material,
-        version=version,
-        page=page,
-        original_page=page,
-        data=clean,
-        client_updated_at=stamp or timezone.now(),
-    )
-    return annotation, True
+
+    def locked() -> Annotation | None:
+        return (
+            Annotation.objects.select_for_update(of=("self",), no_key=True)
+            .filter(owner=user, version=version, page=page)
+            .first()
+        )
+
+    existing = locked()
+    if existing is None:
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent first write of this page
+                created = Annotation.objects.create(
+                    owner=user,
+                    material=material,
+                    version=version,
+                    page=page,
+                    original_page=page,
+                    data=clean,
+                    client_updated_at=stamp,
+                )
+            return created, ANNOTATION_CREATED
+        except IntegrityError:
+            existing = locked()
+            if existing is None:
+                raise
+    if existing.client_updated_at and stamp < existing.client_updated_at:
+        Annotation.objects.create(
+            owner=user,
+            material=material,
+            version=version,
+            page=None,
+            original_page=page,
+            data=clean,
+            is_unplaced=True,
+            carried_from=existing,
+            client_updated_at=stamp,
+        )
+        return existing, ANNOTATION_KEPT_OLDER
+    existing.data = clean
+    existing.client_updated_at = stamp
+    existing.save(update_fields=["data", "client_updated_at", "updated_at"])
+    return existing, ANNOTATION_UPDATED
 
 
 # --- presenter ---------------------------------------------------------------------------------

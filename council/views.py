@@ -180,7 +180,10 @@ def reader(request: HttpRequest, material_id: int) -> HttpResponse:
             "followers": _("%(n)s following"),
             "saved": _("Saved"),
             "pending": _("Saved on this tablet; will be sent when online"),
-            "conflict": _("A newer version of this page's notes is on the server"),
+            "conflict": _(
+                "A newer version of this page's notes is already stored; yours was kept "
+                "with the notes that could not be placed."
+            ),
             "noHits": _("Nothing found."),
             "page": _("Page %(n)s"),
             "failed": _("Could not save"),

@@ -101,8 +101,14 @@ def test_older_offline_write_does_not_overwrite_a_newer_one(council, material_id
         "client_updated_at": "2026-12-06T09:00:00+09:00",
     }
     assert client.put(_url(material_id, 1), newer, format="json").status_code == 201
-    assert client.put(_url(material_id, 1), older, format="json").status_code == 409
+    conflict = client.put(_url(material_id, 1), older, format="json")
+    assert conflict.status_code == 409
+    assert conflict.json()["current"]["notes"][0]["text"] == "新"
     assert client.get(_url(material_id, 1)).json()["notes"][0]["text"] == "新"
+    # The late offline write is not lost: it is kept with the notes that could not be placed.
+    mine = client.get(f"/api/v1/council/materials/{material_id}/annotations/").json()
+    kept = [a for a in mine if a["is_unplaced"]]
+    assert [(a["original_page"], a["notes"][0]["text"]) for a in kept] == [(1, "旧")]
 
 
 def test_replacement_carries_annotations_flags_changes_and_lists_unplaced(council, material_id):
