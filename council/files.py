@@ -79,29 +79,50 @@ def pdf_facts(pdf: bytes) -> PdfFacts:
         document = pdfium.PdfDocument(bytes(pdf))
         try:
             for index in range(min(count, DEFAULT_LIMITS.max_pages)):
-                page = document[index]
-                try:
-                    textpage = page.get_textpage()
-                    try:
-                        texts.append(normalize(textpage.get_text_bounded())[:MAX_PAGE_TEXT])
-                    finally:
-                        textpage.close()
-                finally:
-                    page.close()
-            for item in document.get_toc(max_depth=4):
-                if len(outline) >= MAX_OUTLINE_ITEMS:
-                    break
-                index = item.page_index
-                outline.append(
-                    {
-                        "title": normalize(item.get_title())[:200],
-                        "level": int(item.level),
-                        "page": None if index is None else int(index) + 1,
-                    }
-                )
+                texts.append(_page_text(document, index))
+            outline = _outline(document)
         finally:
             document.close()
     return PdfFacts(page_count=count, texts=texts, outline=outline)
+
+
+def _page_text(document: pdfium.PdfDocument, index: int) -> str:
+    """One page's text, NFKC; a page PDFium cannot read has none (it still renders or fails)."""
+    try:
+        page = document[index]
+    except pdfium.PdfiumError:
+        return ""
+    try:
+        textpage = page.get_textpage()
+        try:
+            return normalize(textpage.get_text_bounded())[:MAX_PAGE_TEXT]
+        finally:
+            textpage.close()
+    except pdfium.PdfiumError:
+        return ""
+    finally:
+        page.close()
+
+
+def _outline(document: pdfium.PdfDocument) -> list[dict]:
+    """The bookmarks (目次), at most MAX_OUTLINE_ITEMS; a broken outline is no outline."""
+    outline: list[dict] = []
+    try:
+        for item in document.get_toc(max_depth=4):
+            if len(outline) >= MAX_OUTLINE_ITEMS:
+                break
+            dest = item.get_dest()
+            index = dest.get_index() if dest is not None else None
+            outline.append(
+                {
+                    "title": normalize(item.get_title())[:200],
+                    "level": int(getattr(item, "level", 0)),
+                    "page": None if index is None else int(index) + 1,
+                }
+            )
+    except (pdfium.PdfiumError, ValueError, AttributeError):
+        return []
+    return outline
 
 
 def text_digest(text: str) -> str:

@@ -221,3 +221,26 @@ def test_agenda_items_by_the_secretariat(council):
     assert [(a["number"], a["title"], a["kind"]) for a in agenda] == [
         ("議案第12号", "一般会計補正予算", "bill")
     ]
+
+
+def test_outline_of_the_pdf_is_the_table_of_contents(council):
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer)
+    for number, title in enumerate(["Purpose", "Definitions", "Appendix"], start=1):
+        pdf.drawString(72, 700, title)
+        pdf.bookmarkPage(f"p{number}")
+        pdf.addOutlineEntry(title, f"p{number}", level=0 if number < 3 else 1)
+        pdf.showPage()
+    pdf.save()
+    meeting_id = create_meeting(council)
+    material_id = upload_material(council, meeting_id, data=buffer.getvalue()).json()["id"]
+    outline = api(council.a).get(f"/api/v1/council/materials/{material_id}/").json()["outline"]
+    assert [(o["title"], o["page"], o["level"]) for o in outline] == [
+        ("Purpose", 1, 0),
+        ("Definitions", 2, 0),
+        ("Appendix", 3, 1),
+    ]
