@@ -75,7 +75,16 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
     is_secretariat = permissions.is_secretariat(request.user)
     status = {}
     if is_secretariat:
-        status = {m.pk: selectors.read_status(material=m) for m in materials}
+        from council.rendering import rendered_count
+
+        for m in materials:
+            status[m.pk] = selectors.read_status(material=m)
+            version = m.current_version
+            status[m.pk]["rendered"] = (
+                rendered_count(sha256=version.pdf_sha256, pages=version.page_count)
+                if version
+                else 0
+            )
     rows = [(m, status.get(m.pk)) for m in materials]
     return render(
         request,
