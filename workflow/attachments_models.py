@@ -1,5 +1,6 @@
-"""Attachments of proposals (添付資料): records documents linked to a 起案, and what each round
-asked about.
+"""Attachments of proposals (添付資料) and what each round asked about: the exact versions of
+its attachments (``RoundAttachment``) and its content (``RoundContent``, for the comparison of
+one round with the previous one).
 
 While the proposal is a draft (or returned) the drafter adds, replaces (a new version of the
 document) and removes ``ProposalAttachment`` links. Submission freezes them: the round records
@@ -17,7 +18,7 @@ from directory.models import Person
 from documents.models import Document, DocumentVersion
 from workflow.proposals_models import Proposal
 
-__all__ = ["ProposalAttachment", "RoundAttachment"]
+__all__ = ["ProposalAttachment", "RoundAttachment", "RoundContent"]
 
 
 class ProposalAttachment(models.Model):
@@ -88,3 +89,31 @@ class RoundAttachment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.proposal_id}/{self.round}: {self.document_id} v{self.version_id}"
+
+
+class RoundContent(models.Model):
+    """What a round asked about: the proposal's title, body, category and amount when it was
+    submitted (the detail page compares a round with the one before it)."""
+
+    proposal = models.ForeignKey(
+        Proposal, verbose_name=_("proposal"), on_delete=models.PROTECT, related_name="+"
+    )
+    round = models.PositiveIntegerField(_("round"))
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    category_name = models.CharField(_("category"), max_length=100)
+    amount = models.PositiveBigIntegerField(_("amount (yen)"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"))
+
+    class Meta:
+        ordering = ["proposal", "round"]
+        verbose_name = _("content of a round")
+        verbose_name_plural = _("contents of rounds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["proposal", "round"], name="workflow_round_content_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id}/{self.round}"

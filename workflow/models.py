@@ -206,4 +206,8 @@ from workflow.dx.models import ActionPlan, DXDecision, DXSettings  # noqa: E402,
 from workflow.disposal_models import DisposalProposalBinder  # noqa: E402, F401
 
 # isort: split
-from workflow.attachments_models import ProposalAttachment, RoundAttachment  # noqa: E402, F401
+from workflow.attachments_models import (  # noqa: E402, F401
+    ProposalAttachment,
+    RoundAttachment,
+    RoundContent,
+)

@@ -29,7 +29,13 @@ from workflow.proposals_models import (
     ProposalReviewer,
     ProposalStep,
 )
-from workflow.rendering.types import AttachmentLine, DecisionDocument, IssueLetter, StampCell
+from workflow.rendering.types import (
+    AttachmentLine,
+    DecisionDocument,
+    HistoryLine,
+    IssueLetter,
+    StampCell,
+)
 
 
 def _proposal_base() -> QuerySet[Proposal]:
@@ -161,7 +167,9 @@ def task_list_for_user(*, user: Any) -> list[tuple[ProposalStep, Any]]:
         ProposalStep.objects.filter(task_id__in=task_ids)
         # A drafter never acts on their own proposal, not even as a deputy.
         .exclude(proposal__drafter=person)
-        .select_related("proposal", "approver__user")
+        .select_related(
+            "proposal__category", "proposal__drafter", "proposal__drafting_unit", "approver__user"
+        )
     )
     ordered = sorted(steps, key=lambda step: (position[step.task_id], step.pk))
     return [(step, principals.get(step.approver_id)) for step in ordered]
@@ -262,7 +270,26 @@ def proposal_document(proposal: Proposal) -> DecisionDocument:
         ),
         stamps=tuple(_stamp(step, ahead=ahead, reviewed=reviewed) for step in steps),
         amount_yen=proposal.amount,
+        rounds_history=_rounds_history(proposal) if proposal.round > 1 else (),
     )
+
+
+def _rounds_history(proposal: Proposal) -> tuple[HistoryLine, ...]:
+    lines = []
+    for entry in proposal_history(proposal):
+        name = entry.actor.display_name
+        if entry.acting_for_id:
+            name = f"{name}（{entry.acting_for.display_name}に代わり）"
+        lines.append(
+            HistoryLine(
+                round=max(entry.round, 1),
+                action=str(entry.get_action_display()),
+                name=name,
+                on=city_date(entry.at),
+                comment=entry.comment,
+            )
+        )
+    return tuple(lines)
 
 
 def _stamp(step: ProposalStep, *, ahead: set[int], reviewed: set[int]) -> StampCell:

@@ -2,12 +2,14 @@
 
 from django.urls import include, path
 
-from workflow import attachment_views, views
+from workflow import attachment_views, list_views, views
 
 app_name = "workflow"
 
 urlpatterns = [
     path("", views.inbox, name="inbox"),
+    path("handled/", list_views.handled, name="handled"),
+    path("proposals/", list_views.proposals, name="proposals"),
     path("proposals/new/", views.proposal_create, name="proposal-new"),
     path("circulations/new/", views.circulation_create, name="circulation-new"),
     path("proposals/route-preview/", views.route_preview, name="route-preview"),

@@ -28,7 +28,7 @@ from directory import services as directory_services
 from directory.selectors import person_for_user, principals_for_deputy
 from documents import selectors as documents_selectors
 from documents import services as documents_services
-from workflow import disposal, permissions, selectors, services
+from workflow import disposal, lists, permissions, selectors, services
 from workflow.attachment_views import panel_context
 from workflow.forms import (
     CirculationForm,
@@ -392,6 +392,7 @@ def _detail_context(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
         **panel_context(
             request, proposal, can_edit=permissions.can_edit_proposal(person, proposal)
         ),
+        "changes": lists.round_changes(proposal),
     }
 
 

@@ -37,7 +37,7 @@ from reportlab.platypus import (
 
 from directory.calendar import wareki, wareki_short
 from workflow.rendering.fonts import JapaneseFonts, japanese_fonts
-from workflow.rendering.types import AttachmentLine, DecisionDocument, StampCell
+from workflow.rendering.types import AttachmentLine, DecisionDocument, HistoryLine, StampCell
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X = 18 * mm
@@ -99,6 +99,7 @@ def render_decision_pdf(doc: DecisionDocument) -> bytes:
         *_body(doc.body, styles),
         *_attachments(doc.attachments, styles),
         *_history(doc.stamps, styles, fonts),
+        *_rounds_history(doc.rounds_history, styles, fonts),
     ]
     running_head = f"{doc.heading_text}　{doc.document_number or doc.title}"
     dated = doc.decided_on or doc.drafted_on
@@ -535,3 +536,35 @@ def _history(stamps: Sequence[StampCell], styles: Styles, fonts: JapaneseFonts) 
         )
     )
     return [_p("決裁経過", styles["section"]), table]
+
+
+def _rounds_history(
+    lines: Sequence[HistoryLine], styles: Styles, fonts: JapaneseFonts
+) -> list[Flowable]:
+    """Every round, so that a send-back and what followed stay on the printed record."""
+    if not lines:
+        return []
+    label, cell = styles["label_c"], styles["cell"]
+    rows: list[list[Any]] = [[_p(t, label) for t in ("回次", "処理", "氏名", "処理日", "意見")]]
+    for line in lines:
+        rows.append(
+            [
+                _p(f"第{line.round}回", label),
+                _p(line.action, cell),
+                _p(line.name, cell),
+                _p(wareki(line.on), cell),
+                _p(line.comment, cell),
+            ]
+        )
+    table = Table(rows, colWidths=[15 * mm, 30 * mm, 35 * mm, 37 * mm, 57 * mm], repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), GRID_LINE, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), LABEL_FILL),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("FONTNAME", (0, 0), (-1, -1), fonts.mincho),
+            ]
+        )
+    )
+    return [_p("回議の経過（全回次）", styles["section"]), table]

@@ -43,6 +43,17 @@ class AttachmentLine:
 
 
 @dataclass(frozen=True, slots=True)
+class HistoryLine:
+    """One entry of the history of every round: 回次, what was done, by whom, when, comment."""
+
+    round: int
+    action: str
+    name: str
+    on: date
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionDocument:
     """A proposal as printed: the 決裁文書 (or, before the decision, the 起案用紙).
 
@@ -66,6 +77,8 @@ class DecisionDocument:
     heading: str = ""
     issued_on: date | None = None  # 施行日, when the decision has been issued
     amount_yen: int | None = None
+    # Every round's history (send-backs and resubmissions), when there was more than one.
+    rounds_history: tuple[HistoryLine, ...] = ()
 
     @property
     def heading_text(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.exceptions import Conflict, NotFound, PermissionRefused
@@ -18,7 +19,7 @@ from documents import selectors as documents_selectors
 from documents import services as documents_services
 from documents.models import Document
 from workflow import permissions
-from workflow.attachments_models import ProposalAttachment, RoundAttachment
+from workflow.attachments_models import ProposalAttachment, RoundAttachment, RoundContent
 from workflow.proposals_models import Proposal
 from workflow.services._common import acting_person, audit_proposal, locked_proposal
 
@@ -149,6 +150,19 @@ def proposal_attachment_remove(
         attachment.document.current_version,
     )
     attachment.delete()
+
+
+def round_content_freeze(proposal: Proposal, *, round_: int) -> RoundContent:
+    """Record the title, body, category and amount the round asks about (submission)."""
+    return RoundContent.objects.create(
+        proposal=proposal,
+        round=round_,
+        title=proposal.title,
+        body=proposal.body,
+        category_name=proposal.category.name,
+        amount=proposal.amount,
+        submitted_at=proposal.submitted_at or timezone.now(),
+    )
 
 
 def round_attachments_freeze(proposal: Proposal, *, round_: int) -> list[RoundAttachment]:

@@ -38,7 +38,7 @@ from workflow.services._common import (
     locked_proposal,
     record_history,
 )
-from workflow.services.attachments import round_attachments_freeze
+from workflow.services.attachments import round_attachments_freeze, round_content_freeze
 
 _UNSET: Any = object()
 TITLE_MAX_LENGTH = Proposal._meta.get_field("title").max_length
@@ -240,6 +240,7 @@ def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
     )
     _store_route(proposal, steps, round_=new_round)
     frozen = round_attachments_freeze(proposal, round_=new_round)
+    round_content_freeze(proposal, round_=new_round)
     # The flow makes the first group's steps pending (ProposalFlow.step_reached).
     with driving(proposal):
         proposal.process = ProposalFlow.start.run(proposal=proposal)
