@@ -98,11 +98,14 @@ def mandatory_remind(*, actor: Any, message_id: int) -> int:
     )
     if message is None:
         raise NotFound(_("No such message."))
-    readers = set(Receipt.objects.filter(message=message).values_list("user_id", flat=True))
+    readers: set[int] = set(
+        Receipt.objects.filter(message=message).values_list("user_id", flat=True)
+    )
+    if message.sender_id is not None:
+        readers.add(message.sender_id)
     people = (
         Person.objects.filter(user__chat_memberships__room=message.room, is_active=True)
         .exclude(user_id__in=readers)
-        .exclude(user_id=message.sender_id)
         .select_related("user")
     )
     count = 0

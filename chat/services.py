@@ -409,7 +409,7 @@ def attachment_open(*, actor: Any, message_id: Any) -> Any:
     from documents.services import version_open
 
     message = message_get_for_user(user=actor, message_id=message_id)
-    if message.attachment_id is None or message.deleted_at is not None:
-        raise NotFound(_("No such file."))
     document = message.attachment
+    if document is None or document.current_version is None or message.deleted_at is not None:
+        raise NotFound(_("No such file."))
     return version_open(actor=actor, document=document, version=document.current_version)

@@ -39,7 +39,7 @@ def unit_rooms_sync(*, actor: Any = None) -> dict[str, int]:
         counts["rooms_created"] = len(new_rooms)
         rooms = {r.unit_id: r for r in Room.objects.filter(kind=Room.Kind.UNIT)}
     for unit_id, room in rooms.items():
-        unit = units.get(unit_id)
+        unit = units.get(unit_id) if unit_id is not None else None
         archived = unit is None
         name = room.name if unit is None else unit.name[:100]
         if room.is_archived != archived or room.name != name:

@@ -25,7 +25,8 @@ from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
 from realtime import selectors
-from realtime.models import fanout_group_name, group_name_for
+from realtime.dispatch import dispatcher
+from realtime.models import group_name_for
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +91,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         self.bucket_at = time.monotonic()
         self.stream_id, head = await read(selectors.stream_ensure)(key)
         self.group = group_name_for(self.stream_id)
-        self.stream_tag = str(self.stream_id)
         # Join the groups before reading the head, so no event falls between the two.
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.channel_layer.group_add(fanout_group_name(), self.channel_name)
+        await dispatcher().register(self)
         await self.accept()
         await self.on_connected()
         requested = self._last_event_id()
@@ -112,7 +112,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             self.poller.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
-            await self.channel_layer.group_discard(fanout_group_name(), self.channel_name)
+            dispatcher().unregister(self)
 
     def _last_event_id(self) -> int | None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
@@ -132,16 +132,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
         """A wake-up from the layer, carrying copies of a transaction's events of this stream."""
         await self._wake([tuple(e) for e in message["events"]])
 
-    async def realtime_fanout(self, message: dict[str, Any]) -> None:
-        """A wake-up of many streams at once: this stream's events, if any, are picked out."""
-        mine = [
-            (seq, entry["kind"], entry["payload"])
-            for entry in message["entries"]
-            for seq in entry["seqs"].get(self.stream_tag, ())
-        ]
-        if mine:
-            mine.sort(key=lambda e: e[0])
-            await self._wake(mine)
+    async def wake_from_dispatch(self, events: list[tuple[Any, ...]]) -> None:
+        """This stream's events of a fan-out wake-up, from the process's listener
+        (realtime.dispatch)."""
+        try:
+            await self._wake(events)
+        except Exception:
+            logger.debug("realtime: fan-out delivery stopped", exc_info=True)
 
     async def _wake(self, events: list[tuple[Any, ...]]) -> None:
         self.activity.set()
@@ -204,7 +201,9 @@ class StreamConsumer(AsyncWebsocketConsumer):
         except asyncio.CancelledError:
             pass
         except Exception:
-            logger.exception("realtime: poll stopped")
+            # Usually the client went away while we were sending (the server's own
+            # ClientDisconnected); the connection is over either way.
+            logger.debug("realtime: poll stopped", exc_info=True)
 
     # --- client frames ------------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:

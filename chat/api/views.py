@@ -31,11 +31,11 @@ def _limit(raw: Any, default: int = 50) -> int:
         value = int(raw)
     except (TypeError, ValueError):
         raise ValidationFailed(_("limit must be a number.")) from None
-    if not 1 <= value <= selectors.MAX_PAGE:
+    if value < 1:
         raise ValidationFailed(
             _("limit must be between 1 and %(max)d.") % {"max": selectors.MAX_PAGE}
         )
-    return value
+    return min(value, selectors.MAX_PAGE)  # more than a page: a full page
 
 
 def _optional_id(raw: Any, name: str) -> int | None:

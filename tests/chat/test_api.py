@@ -52,6 +52,7 @@ def test_create_a_group_room_list_and_read_its_messages(chat):
             {"text": f"第{i}報", "client_id": f"c{i}"},
             content_type="application/json",
         )
+    assert len(c.get(f"/api/v1/chat/rooms/{room.pk}/messages/?limit=1000").json()) == 5
     page = c.get(f"/api/v1/chat/rooms/{room.pk}/messages/?limit=3").json()
     assert [m["text"] for m in page] == ["第2報", "第3報", "第4報"]
     older = c.get(f"/api/v1/chat/rooms/{room.pk}/messages/?before={page[0]['id']}").json()
