@@ -55,9 +55,10 @@ def page_image(
     width: int = 1200,
     request: Any = None,
 ) -> bytes:
-    """Page ``page`` as WebP at most ``width`` px wide (cached by content); audited for
-    confidential documents. Raises PreviewUnavailable (409) or NotFound-like PageOutOfRange."""
-    width = max(200, min(int(width), MAX_WIDTH_PX))
+    """Page ``page`` as WebP at most ``width`` px wide, snapped to one of a few widths (cached
+    by content); audited for confidential documents. Raises PreviewUnavailable (409) or
+    NotFound-like PageOutOfRange."""
+    width = rendering.snap_width(min(int(width), MAX_WIDTH_PX))
     size = (width, width * 3 // 2)
     sha256 = version.blob.sha256
 

@@ -20,6 +20,7 @@ from documents.rendering.convert import (
 )
 from documents.rendering.pages import (
     DEFAULT_LIMITS,
+    PREVIEW_WIDTHS_PX,
     EncryptedPdf,
     ImageFormat,
     InvalidPdf,
@@ -31,11 +32,13 @@ from documents.rendering.pages import (
     page_count,
     render_page,
     render_pages,
+    snap_width,
 )
 
 __all__ = [
     "CACHE_VERSION",
     "DEFAULT_LIMITS",
+    "PREVIEW_WIDTHS_PX",
     "ConversionFailed",
     "ConversionUnavailable",
     "EncryptedPdf",
@@ -55,4 +58,5 @@ __all__ = [
     "page_count",
     "render_page",
     "render_pages",
+    "snap_width",
 ]

@@ -42,6 +42,19 @@ _PDFIUM_LOCK = threading.RLock()
 # 2 gives files ~2% larger than Pillow's default 4 in half the time; 0 gives ~20% larger.
 WEBP_METHOD = 2
 
+# The widths a page preview is rendered at. A requested width is snapped up to one of them, so
+# a client asking for every width from 200 to 1600 costs four renders and four cached images,
+# not 1,400 (each rendering is CPU and each cached image disk).
+PREVIEW_WIDTHS_PX = (400, 800, 1200, 1600)
+
+
+def snap_width(requested_px: int) -> int:
+    """The smallest of ``PREVIEW_WIDTHS_PX`` at least ``requested_px`` wide, else the largest."""
+    for width in PREVIEW_WIDTHS_PX:
+        if requested_px <= width:
+            return width
+    return PREVIEW_WIDTHS_PX[-1]
+
 
 @dataclass(frozen=True, slots=True)
 class RenderLimits:
