@@ -378,7 +378,8 @@ def _execute(reorg: Reorganisation, *, actor: Any, dry_run: bool) -> dict[str, A
         "people": run.people,
         **work,
         "problems": run.problems,
-        "tree_diff": diff[2:],
+        # Without the file headers; hunks separated by "…" instead of "@@ -1,5 +1,5 @@".
+        "tree_diff": ["…" if line.startswith("@@") else line for line in diff[2:]],
     }
 
 
