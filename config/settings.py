@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc from our static files (closed network)
     "django_htmx",
     "axes",
     "viewflow",
@@ -81,10 +82,14 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "audit.middleware.ClientAddressMiddleware",  # every audit event gets the client address
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # 413 for a body over the upload limit before the CSRF check or a view parses it (with
+    # config.middleware.BodySizeGuard in front of Django under ASGI).
+    "config.middleware.BodySizeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Councilors without a TOTP device reach only the enrolment page when it is required.
     "council.middleware.TotpEnrolmentMiddleware",
@@ -248,7 +253,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.KairanAutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     # DRF's three defaults, with a JSON parser that refuses JSON nested too deep (400).
     "DEFAULT_PARSER_CLASSES": [
@@ -262,6 +267,15 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Kairan API",
     "DESCRIPTION": "回覧 — electronic approval, records, chat and council materials",
     "VERSION": "1",
+    # config/openapi.py: nested serializers named after their view; the errors of every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.add_error_responses",
+    ],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- I18N -----------------------------------------------------------------------------------

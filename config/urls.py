@@ -5,7 +5,11 @@ from importlib.util import find_spec
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from council import views as council_views
 from directory import notification_views
@@ -33,8 +37,8 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("council/", council_views.home, name="council"),
     path("council/", include("council.urls")),
-    # API. Only the schema: drf-spectacular's Swagger UI and ReDoc load from a CDN, and the city
-    # network is closed.
+    # API. Swagger UI and ReDoc come from drf-spectacular-sidecar (our static files: the city
+    # network is closed); the split view serves its script as a file, not inline.
     path("api/v1/", include("directory.api.urls")),
     path("api/v1/", include("workflow.api.urls")),
     path("api/v1/", include("chat.api.urls")),
@@ -43,6 +47,8 @@ urlpatterns = [
     path("", include("documents.search.urls")),  # /api/v1/search/ and /records/search/
     path("api/v1/", include("documents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
 ]
 
 # The auditor's pages are built in parallel; until audit/urls.py exists, /audit/ is a placeholder

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.validators import id_param, validate_db_id
-from documents import selectors, services
+from documents import selectors, services, validation
 from documents.api.uploads import refuse_oversize_body, uploaded_file
 from documents.models import Classification, Document
 
@@ -173,12 +173,24 @@ class DocumentVersionCreateApi(APIView):
         return Response(created_data(document, version), status=status.HTTP_201_CREATED)
 
 
+# The families documents.validation accepts on upload (text/plain carries its charset).
+_DOWNLOAD_TYPES = (
+    validation.PDF,
+    validation.DOCX,
+    validation.XLSX,
+    validation.PNG,
+    validation.JPEG,
+    "text/plain",
+)
+
+
 class DocumentDownloadApi(APIView):
     """GET ``?version=n`` (default: current): the bytes, verified against their SHA-256."""
 
     @extend_schema(
         parameters=[OpenApiParameter("version", int, required=False)],
-        responses={(200, "application/octet-stream"): bytes},
+        # The bytes are served as the type they were checked to be on upload.
+        responses={(200, media_type): bytes for media_type in _DOWNLOAD_TYPES},
     )
     def get(self, request: Request, document_id: int) -> FileResponse:
         document = selectors.document_get(user=request.user, document_id=document_id)
