@@ -9,6 +9,7 @@ audited. Word files converted to PDF are kept under ``DATA_DIR/cache/pdf/<sha256
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -23,6 +24,8 @@ from documents import rendering, storage, validation
 from documents.models import Classification, Document, DocumentVersion
 from documents.services import BlobCorrupted
 
+logger = logging.getLogger(__name__)
+
 MAX_WIDTH_PX = 1600
 PREVIEW_TYPES = (validation.PDF, validation.DOCX)
 
@@ -31,6 +34,18 @@ class PreviewUnavailable(KairanError):
     """No preview for this file (type, encryption, no LibreOffice, …): a message for the user."""
 
     status_code = 409
+
+
+def _unavailable(exc: Exception) -> PreviewUnavailable:
+    """A plain sentence for the user; the technical text (PdfStreamError, LibreOffice's output)
+    goes to the log."""
+    logger.warning("Page preview failed: %s", exc)
+    return PreviewUnavailable(
+        _(
+            "No preview can be shown for this file: it may be damaged, protected by a password, "
+            "or of a kind that cannot be converted. You can still download it."
+        )
+    )
 
 
 def has_preview(version: DocumentVersion) -> bool:
@@ -43,7 +58,7 @@ def page_count(*, actor: Any, document: Document, version: DocumentVersion) -> i
     try:
         return rendering.page_count(pdf)
     except rendering.PreviewError as exc:
-        raise PreviewUnavailable(str(exc)) from exc
+        raise _unavailable(exc) from exc
 
 
 def page_image(
@@ -75,7 +90,7 @@ def page_image(
     except rendering.PageOutOfRange as exc:
         raise PageMissing(str(exc)) from exc
     except rendering.PreviewError as exc:
-        raise PreviewUnavailable(str(exc)) from exc
+        raise _unavailable(exc) from exc
     if document.classification == Classification.CONFIDENTIAL:
         audit.record(
             action="documents.page_viewed",
@@ -119,7 +134,7 @@ def _pdf_of(document: Document, version: DocumentVersion, *, actor: Any) -> byte
     try:
         pdf = rendering.docx_to_pdf(data)
     except rendering.PreviewError as exc:
-        raise PreviewUnavailable(str(exc)) from exc
+        raise _unavailable(exc) from exc
     _write_atomic(_converted_path(version.blob.sha256), pdf)
     return pdf
 

@@ -111,3 +111,22 @@ def test_the_task_function_returns_the_final_status(zaisei_client):
     result = extract_version_text.enqueue(version_id)
 
     assert result.return_value == "done"
+
+
+def test_a_failed_extraction_is_a_plain_sentence_on_the_page(zaisei_client, org):
+    from django.test import Client
+
+    response = upload(zaisei_client, "a.pdf", make_pdf(["x"]))
+    version_id = TextExtraction.objects.get().version_id
+    blob_path(response.json()["sha256"]).write_bytes(b"%PDF-1.7 tampered")
+    services.extraction_run(version_id=version_id)
+    browser = Client()
+    browser.force_login(org.zaisei_staff.user, backend="directory.backends.LocalAccountBackend")
+
+    page = browser.get(f"/records/documents/{response.json()['id']}/").content.decode()
+
+    assert 'data-testid="extraction-failed"' in page
+    assert "文字を読み取れませんでした" in page
+    error = TextExtraction.objects.get().error
+    assert error  # the technical reason stays in the job row and the log, not on the page
+    assert error not in page

@@ -512,3 +512,16 @@ def test_the_unavailable_message_reaches_the_ui_in_japanese(monkeypatch):
     assert "LibreOffice" in message
     assert "not installed" not in message
     assert "DOCX" in message
+
+
+def test_a_broken_pdf_preview_is_a_plain_sentence_not_the_exception(caplog):
+    from django.utils import translation
+
+    from documents.previews import _unavailable
+
+    with caplog.at_level("WARNING", logger="documents.previews"), translation.override("ja"):
+        error = _unavailable(ValueError("PdfStreamError: Stream has ended unexpectedly"))
+
+    assert "PdfStreamError" not in error.message
+    assert "プレビューを表示できません" in error.message
+    assert "PdfStreamError" in caplog.text

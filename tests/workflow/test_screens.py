@@ -656,3 +656,15 @@ def test_actions_need_the_csrf_token(city):
         client.post(f"{BASE}tasks/{step.pk}/approve/", {"csrfmiddlewaretoken": token}).status_code
         == 302
     )
+
+
+def test_steps_never_reached_read_not_reached_after_a_send_back(as_, city):
+    proposal = draft(city)
+    services.proposal_submit(actor=_user(city, DRAFTER), proposal=proposal)
+    step = ProposalStep.objects.get(proposal=proposal, state="pending")
+    services.task_send_back(actor=_user(city, KAKARI), step=step, comment="再考")
+
+    page = as_(DRAFTER).get(f"{BASE}proposals/{proposal.pk}/").content.decode()
+
+    assert "未到達" in page
+    assert "取下げ" not in page.split('data-testid="seals"')[1].split("</ol>")[0]
