@@ -14,12 +14,14 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
+from config.middleware import BodySizeGuard  # noqa: E402  (needs the apps loaded)
 from config.routing import websocket_urlpatterns  # noqa: E402  (needs the apps loaded)
 from realtime.middleware import realtime_stack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # A body over the upload limit is refused before Django reads it (config.middleware).
+        "http": BodySizeGuard(django_asgi_app),
         "websocket": realtime_stack(URLRouter(websocket_urlpatterns)),
     }
 )

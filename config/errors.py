@@ -46,6 +46,11 @@ def bad_input(request: HttpRequest, code: int, message: str) -> HttpResponse:
     )
 
 
+def too_large(request: HttpRequest, message: str) -> HttpResponse:
+    """413 for a body refused before it was read (config.middleware.BodySizeMiddleware)."""
+    return _answer(request, 413, "400.html", title=_("The request is too large"), message=message)
+
+
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     # A PermissionDenied raised by our views carries the service's reason, meant for the user.
     reason = str(exception) if isinstance(exception, PermissionDenied) else ""
