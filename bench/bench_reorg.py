@@ -2,8 +2,9 @@
 
 A throwaway PostgreSQL database (``kairan_bench_<pid>``, dropped at the end) is migrated; the
 synthetic city of bench/gen_directory.py is applied as a directory snapshot; ``--pending``
-proposals are drafted and submitted through the services by staff of the 係 (each waits at its
-係長, with the 課長's decision waiting behind it). The 人事異動 staged: every 係長 and 課長
+proposals wait at their 係長 with the 課長's decision behind it: ``--real`` of them drafted and
+submitted through the services by staff of the 係, the rest row-for-row copies of those
+(proposal, viewflow process and task, steps). The 人事異動 staged: every 係長 and 課長
 rotates to the next 係 / 課 and ``--transfers`` staff change 係 (all 5,000 pending steps and
 their 5,000 waiting 課長 steps follow the post).
 
@@ -84,8 +85,9 @@ def seed_city(people: int):
     return city
 
 
-def seed_pending(count: int) -> int:
-    """``count`` proposals submitted by staff of 係 that have a 係長; returns how many."""
+def seed_pending(count: int, real: int) -> int:
+    """``count`` proposals pending at a 係長: ``real`` drafted and submitted through the services
+    by staff of 係 that have a 係長, the rest copies of those (``clone_pending``)."""
     from directory.models import Assignment, OrgUnit
     from directory.selectors import unit_heads
     from workflow import services
@@ -101,13 +103,87 @@ def seed_pending(count: int) -> int:
         if post.unit_id in heads:
             drafters.append(post.person)
     made = 0
-    while made < count:
+    while made < min(count, real):
         drafter = drafters[made % len(drafters)]
         proposal = services.proposal_create(
             actor=drafter.user, title=f"起案 {made}", category="general"
         )
         services.proposal_submit(actor=drafter.user, proposal=proposal)
         made += 1
+    return made + clone_pending(count - made)
+
+
+def clone_pending(count: int) -> int:
+    """Copies of the submitted proposals, row for row: proposal, viewflow process, the pending
+    step's viewflow task (same owner) and the round's steps. Enough for what a reorganisation
+    touches (steps, task owners, proposals' locks); submitting 5,000 through the services takes
+    20–40 minutes on this machine, copying a few seconds."""
+    from viewflow.workflow.models import Process, Task
+
+    from workflow.proposals_models import Proposal, ProposalStep
+
+    if count <= 0:
+        return 0
+    originals = list(Proposal.objects.filter(status="in_review").order_by("pk"))
+    steps_of: dict[int, list[ProposalStep]] = {}
+    for step in ProposalStep.objects.filter(proposal__in=originals).order_by("pk"):
+        steps_of.setdefault(step.proposal_id, []).append(step)
+    tasks = {t.pk: t for t in Task.objects.filter(proposal_step__proposal__in=originals)}
+    processes = {p.pk: p for p in Process.objects.filter(pk__in=[o.process_id for o in originals])}
+    made = 0
+    while made < count:
+        batch = [originals[(made + i) % len(originals)] for i in range(min(500, count - made))]
+        new_processes = []
+        for original in batch:
+            process = processes[original.process_id]
+            new_processes.append(
+                Process(
+                    **{
+                        f.attname: getattr(process, f.attname)
+                        for f in Process._meta.concrete_fields
+                        if not f.primary_key
+                    }
+                )
+            )
+        Process.objects.bulk_create(new_processes)
+        new_proposals = []
+        for original, process in zip(batch, new_processes, strict=True):
+            fields = {
+                f.attname: getattr(original, f.attname)
+                for f in Proposal._meta.concrete_fields
+                if not f.primary_key
+            }
+            fields["process_id"] = process.pk
+            new_proposals.append(Proposal(**fields))
+        Proposal.objects.bulk_create(new_proposals)
+        new_tasks, new_steps = [], []
+        for original, process, proposal in zip(batch, new_processes, new_proposals, strict=True):
+            for step in steps_of[original.pk]:
+                fields = {
+                    f.attname: getattr(step, f.attname)
+                    for f in ProposalStep._meta.concrete_fields
+                    if not f.primary_key
+                }
+                fields["proposal_id"] = proposal.pk
+                task = None
+                if step.task_id:
+                    source = tasks[step.task_id]
+                    task = Task(
+                        **{
+                            f.attname: getattr(source, f.attname)
+                            for f in Task._meta.concrete_fields
+                            if not f.primary_key
+                        }
+                    )
+                    task.process_id = process.pk
+                    new_tasks.append(task)
+                new_steps.append((fields, task))
+        Task.objects.bulk_create(new_tasks)
+        ProposalStep.objects.bulk_create(
+            ProposalStep(**{**fields, "task_id": task.pk if task else None})
+            for fields, task in new_steps
+        )
+        made += len(batch)
     return made
 
 
@@ -224,6 +300,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=3000)
     parser.add_argument("--pending", type=int, default=5000)
+    parser.add_argument(
+        "--real", type=int, default=300, help="of them submitted through the services"
+    )
     parser.add_argument("--transfers", type=int, default=700)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
@@ -249,7 +328,7 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         seed_city(args.people)
         seeded = time.monotonic()
-        pending = seed_pending(args.pending)
+        pending = seed_pending(args.pending, args.real)
         submitted = time.monotonic()
         csv_text = reorg_csv(args.transfers)
         admin = get_user_model().objects.create_superuser("bench_admin", password=None)
