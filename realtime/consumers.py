@@ -18,39 +18,17 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
-from django.db import close_old_connections
 from django.utils.translation import gettext as _
 
 from realtime import selectors
-from realtime.dispatch import dispatcher
+from realtime.dispatch import dispatcher, read, setting
 from realtime.models import group_name_for
 
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
-
-
-def read(func: Any) -> Any:
-    """Run a database read in a worker thread of its own, not Django's single thread-sensitive
-    thread that serves every request's sync code (hundreds of connections checking their
-    stream's head would otherwise queue behind requests, and requests behind them)."""
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        close_old_connections()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            close_old_connections()
-
-    return sync_to_async(call, thread_sensitive=False)
-
-
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, "REALTIME", {}).get(name, default)
 
 
 class StreamConsumer(AsyncWebsocketConsumer):
@@ -86,7 +64,6 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.lock = asyncio.Lock()
-        self.activity = asyncio.Event()
         self.bucket = float(self.rate_frames)
         self.bucket_at = time.monotonic()
         self.stream_id, head = await read(selectors.stream_ensure)(key)
@@ -105,11 +82,8 @@ class StreamConsumer(AsyncWebsocketConsumer):
                 self.cursor = requested
                 await self.send_json({"type": "hello", "event_id": requested})
                 await self._catch_up()
-        self.poller = asyncio.ensure_future(self._poll())
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "poller"):
-            self.poller.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             dispatcher().unregister(self)
@@ -121,11 +95,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     @property
     def rate_frames(self) -> int:
-        return int(_setting("RATE_FRAMES", 30))
+        return int(setting("RATE_FRAMES", 30))
 
     @property
     def rate_seconds(self) -> float:
-        return float(_setting("RATE_SECONDS", 10))
+        return float(setting("RATE_SECONDS", 10))
 
     # --- delivery -----------------------------------------------------------------------------
     async def realtime_event(self, message: dict[str, Any]) -> None:
@@ -141,7 +115,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
             logger.debug("realtime: fan-out delivery stopped", exc_info=True)
 
     async def _wake(self, events: list[tuple[Any, ...]]) -> None:
-        self.activity.set()
+        dispatcher().touched(self.stream_id)
         async with self.lock:
             for seq, kind, payload in events:
                 if seq <= self.cursor:
@@ -166,7 +140,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
     async def _catch_up(self) -> None:
         """Deliver every stored event after the cursor, in order; resync when that is not
         possible (purged, or more than the replay limit)."""
-        limit = int(_setting("REPLAY_LIMIT", 1000))
+        limit = int(setting("REPLAY_LIMIT", 1000))
         rows = await read(selectors.events_after)(
             stream_id=self.stream_id, after=self.cursor, limit=limit + 1
         )
@@ -180,37 +154,22 @@ class StreamConsumer(AsyncWebsocketConsumer):
         for seq, kind, payload in rows:
             await self._deliver(seq, kind, payload)
 
-    async def _poll(self) -> None:
-        """Compare the cursor with the stored head: shortly after any wake-up (finds the tail of
-        a burst whose last wake-ups a full queue dropped) and every POLL_SECONDS otherwise
-        (finds a lost last wake-up)."""
-        interval = float(_setting("POLL_SECONDS", 15))
-        settle = float(_setting("SETTLE_SECONDS", 1))
+    async def check(self, head: int) -> None:
+        """The process's checker saw the stored head past our cursor: catch up."""
         try:
-            while True:
-                try:
-                    await asyncio.wait_for(self.activity.wait(), timeout=interval)
-                    self.activity.clear()
-                    await asyncio.sleep(settle)
-                except TimeoutError:
-                    pass
-                head = await read(selectors.stream_head)(self.stream_id)
+            async with self.lock:
                 if head > self.cursor:
-                    async with self.lock:
-                        await self._catch_up()
-        except asyncio.CancelledError:
-            pass
+                    await self._catch_up()
         except Exception:
-            # Usually the client went away while we were sending (the server's own
-            # ClientDisconnected); the connection is over either way.
-            logger.debug("realtime: poll stopped", exc_info=True)
+            # Usually the client went away while we were sending.
+            logger.debug("realtime: catch-up after a check stopped", exc_info=True)
 
     # --- client frames ------------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None:
             await self.send_error(_("Only JSON text frames are accepted."))
             return
-        if len(text_data.encode()) > int(_setting("MAX_FRAME_BYTES", 16384)):
+        if len(text_data.encode()) > int(setting("MAX_FRAME_BYTES", 16384)):
             await self.send_error(_("The message is too large."))
             return
         if not self._take_token():

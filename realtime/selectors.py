@@ -24,6 +24,11 @@ def stream_head(stream_id: int) -> int:
     return Stream.objects.filter(pk=stream_id).values_list("last_seq", flat=True).first() or 0
 
 
+def stream_heads(stream_ids: list[int]) -> dict[int, int]:
+    """``{stream id: last_seq}`` for many streams in one query."""
+    return dict(Stream.objects.filter(pk__in=stream_ids).values_list("pk", "last_seq"))
+
+
 def events_after(*, stream_id: int, after: int, limit: int) -> list[tuple[int, str, dict]]:
     """Stored events of a stream with ``seq > after``, oldest first, at most ``limit``."""
     rows = (
