@@ -1,10 +1,13 @@
 """Ranges that every app checks at its edge (serializers, forms, query parameters), so that a
 number or date the database or the calendar cannot hold is a 400 naming the field, never a
 server error further in. Django validators: DRF fields and Django form fields both take them.
+Text too: titles and names of one visible line, texts without bidirectional or control
+characters (``validate_title``, ``validate_text``).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -111,3 +114,67 @@ def _whole_number(raw: str, name: str | None, *, low: int, high: int) -> int:
 
 def _refused(name: str | None, message: str) -> ValidationFailed:
     return ValidationFailed(f"{name}: {message}" if name else message)
+
+
+# --- Text ------------------------------------------------------------------------------------
+# Characters that reorder how text is displayed: "請求書\u202efdp.exe" shows as 請求書exe.pdf.
+# Embeddings and overrides (LRE, RLE, PDF, LRO, RLO), isolates (LRI, RLI, FSI, PDI), the marks
+# (LRM, RLM) and the Arabic letter mark. Japanese text never needs them.
+BIDI_CONTROLS = frozenset(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+)
+# Blank-looking letters that are not spaces to Unicode (Hangul fillers, braille blank).
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+# What a multi-line text (a proposal's body, a comment) may hold of the control characters.
+_LINE_CONTROLS = frozenset("\t\n\r")
+
+_BIDI_MESSAGE = _(
+    "The text contains characters that change the direction it is displayed in "
+    "(bidirectional controls); remove them."
+)
+_CONTROL_MESSAGE = _("The text contains control characters; remove them.")
+_INVISIBLE_MESSAGE = _("Enter visible text, not only spaces or invisible characters.")
+
+
+def validate_text(value: str) -> None:
+    """Any text of the UI and the API (a body, a comment, a reason): no bidirectional controls
+    and no control characters except tab and line breaks."""
+    if not value:
+        return
+    _refuse_controls(value, allowed=_LINE_CONTROLS)
+
+
+def validate_title(value: str) -> None:
+    """A title or a name: one line of text (no control characters at all, no bidirectional
+    controls) with at least one visible character — not only spaces or zero-width characters."""
+    if not value:
+        return
+    _refuse_controls(value, allowed=frozenset())
+    if not has_visible_character(value):
+        raise ValidationError(_INVISIBLE_MESSAGE, code="invisible")
+
+
+def has_visible_character(value: str) -> bool:
+    """True when ``value`` shows anything: a character that is not a space, a separator, a
+    format character (zero-width space, joiners, BOM) or a blank-looking filler."""
+    return any(
+        not char.isspace()
+        and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+        and char not in _BLANK_LOOKING
+        for char in value
+    )
+
+
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+
+
+def _refuse_controls(value: str, *, allowed: frozenset[str]) -> None:
+    if any(char in BIDI_CONTROLS for char in value):
+        raise ValidationError(_BIDI_MESSAGE, code="bidi_control")
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cc" and char not in allowed:
+            raise ValidationError(_CONTROL_MESSAGE, code="control_character")
+        # Line and paragraph separators break a title's line as a control character would.
+        if not allowed and category in {"Zl", "Zp"}:
+            raise ValidationError(_CONTROL_MESSAGE, code="control_character")

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from audit.validators import validate_title
 from documents.models import Classification, Retention
 
 
 class UploadForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200, validators=[validate_title])
     file = forms.FileField(label=_("File"))
     binder = forms.TypedChoiceField(label=_("Binder"), coerce=int, required=False, empty_value=None)
     classification = forms.ChoiceField(
@@ -28,7 +29,7 @@ class VersionForm(forms.Form):
 
 
 class BinderForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200, validators=[validate_title])
     fiscal_year = forms.IntegerField(label=_("Fiscal year"), min_value=1900, max_value=2999)
     retention = forms.TypedChoiceField(
         label=_("Retention period"), choices=Retention.choices, coerce=int
@@ -40,8 +41,10 @@ class BinderForm(forms.Form):
 
 class RegisterEntryForm(forms.Form):
     on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
-    counterpart = forms.CharField(label=_("Sender or addressee"), max_length=200)
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    counterpart = forms.CharField(
+        label=_("Sender or addressee"), max_length=200, validators=[validate_title]
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200, validators=[validate_title])
     proposal = forms.IntegerField(
         label=_("Decided proposal (id, outgoing only)"), min_value=1, required=False
     )

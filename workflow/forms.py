@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from audit.exceptions import ValidationFailed
-from audit.validators import validate_amount_yen
+from audit.validators import validate_amount_yen, validate_text, validate_title
 from workflow import services
 from workflow.models import Category
 from workflow.proposals_models import Proposal
@@ -109,10 +109,15 @@ class ProposalForm(RoutePreviewForm):
     """A new (or changed) draft proposal."""
 
     title = forms.CharField(
-        label=_("Title"), max_length=Proposal._meta.get_field("title").max_length
+        label=_("Title"),
+        max_length=Proposal._meta.get_field("title").max_length,
+        validators=[validate_title],
     )
     body = forms.CharField(
-        label=_("Body"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("Body"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        validators=[validate_text],
     )
 
     field_order = ("title", "category", "amount", "body", "extra_approvers", "extra_consultees")
@@ -132,10 +137,15 @@ class CirculationForm(forms.Form):
     """A 供覧: what to read and who reads it (picked colleagues and/or typed user names)."""
 
     title = forms.CharField(
-        label=_("Title"), max_length=Proposal._meta.get_field("title").max_length
+        label=_("Title"),
+        max_length=Proposal._meta.get_field("title").max_length,
+        validators=[validate_title],
     )
     body = forms.CharField(
-        label=_("Body"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("Body"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        validators=[validate_text],
     )
     picked = forms.MultipleChoiceField(
         label=_("Colleagues in your department"),
@@ -168,7 +178,9 @@ class CirculationForm(forms.Form):
 class TaskActionForm(forms.Form):
     """The comment of an approval, a send-back (required there, by the service) or a rejection."""
 
-    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000)
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=2000, validators=[validate_text]
+    )
 
 
 class DelegationForm(forms.Form):

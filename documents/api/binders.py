@@ -20,6 +20,8 @@ from audit.validators import (
     id_param,
     validate_date_in_range,
     validate_db_id,
+    validate_text,
+    validate_title,
     year_param,
 )
 from directory.models import OrgUnit
@@ -62,7 +64,7 @@ def binder_data(binder: Binder) -> dict[str, Any]:
 
 class BinderListCreateApi(APIView):
     class Input(serializers.Serializer):
-        title = serializers.CharField(max_length=200)
+        title = serializers.CharField(max_length=200, validators=[validate_title])
         fiscal_year = serializers.IntegerField(min_value=1900, max_value=2999)
         retention = serializers.ChoiceField(choices=Retention.choices)
         classification = serializers.ChoiceField(
@@ -148,7 +150,9 @@ class BinderCloseApi(APIView):
 class BinderLegalHoldApi(APIView):
     class Input(serializers.Serializer):
         is_held = serializers.BooleanField()
-        reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+        reason = serializers.CharField(
+            max_length=500, required=False, allow_blank=True, validators=[validate_text]
+        )
 
     @extend_schema(request=Input, responses={200: BinderOutput})
     def post(self, request: Request, binder_id: int) -> Response:
@@ -304,8 +308,8 @@ class RegisterApi(APIView):
 
     class Input(serializers.Serializer):
         on = serializers.DateField(required=False, validators=[validate_date_in_range])
-        counterpart = serializers.CharField(max_length=200)
-        subject = serializers.CharField(max_length=200)
+        counterpart = serializers.CharField(max_length=200, validators=[validate_title])
+        subject = serializers.CharField(max_length=200, validators=[validate_title])
         document = serializers.IntegerField(
             required=False, allow_null=True, validators=[validate_db_id]
         )

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.validators import id_param, validate_db_id
+from audit.validators import id_param, validate_db_id, validate_title
 from documents import selectors, services, validation
 from documents.api.uploads import refuse_oversize_body, uploaded_file
 from documents.models import Classification, Document
@@ -107,7 +107,7 @@ class DocumentCreateApi(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     class Input(serializers.Serializer):
-        title = serializers.CharField(max_length=200)
+        title = serializers.CharField(max_length=200, validators=[validate_title])
         binder = serializers.IntegerField(
             required=False, allow_null=True, validators=[validate_db_id]
         )

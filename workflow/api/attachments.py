@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.exceptions import ValidationFailed
-from audit.validators import validate_db_id
+from audit.validators import validate_db_id, validate_title
 from documents.api.uploads import refuse_oversize_body, uploaded_file
 from documents.models import Classification
 from workflow import selectors, services
@@ -56,7 +56,9 @@ class ProposalAttachmentListApi(APIView):
     @extend_schema_serializer(component_name="ProposalAttachmentUploadInput")
     class UploadInput(serializers.Serializer):
         file = serializers.FileField()
-        title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        title = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, validators=[validate_title]
+        )
         classification = serializers.ChoiceField(
             choices=Classification.choices, required=False, allow_blank=True
         )

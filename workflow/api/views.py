@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.exceptions import PermissionRefused
-from audit.validators import validate_amount_yen
+from audit.validators import validate_amount_yen, validate_text, validate_title
 from directory import services as directory_services
 from workflow import selectors, services
 from workflow.api.attachments import AttachmentOutput
@@ -157,7 +157,9 @@ def _reloaded(request: Request, proposal_id: int) -> Response:
 
 @extend_schema_serializer(component_name="TaskActionInput")
 class TaskActionInput(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", validators=[validate_text]
+    )
 
 
 # --- proposals --------------------------------------------------------------------------------
@@ -168,8 +170,10 @@ class ProposalCreateApi(APIView):
 
     @extend_schema_serializer(component_name="ProposalCreateInput")
     class Input(serializers.Serializer):
-        title = serializers.CharField(max_length=200)
-        body = serializers.CharField(required=False, allow_blank=True, default="")
+        title = serializers.CharField(max_length=200, validators=[validate_title])
+        body = serializers.CharField(
+            required=False, allow_blank=True, default="", validators=[validate_text]
+        )
         category = serializers.CharField(max_length=30)
         amount = serializers.IntegerField(
             required=False, allow_null=True, min_value=0, validators=[validate_amount_yen]
@@ -193,8 +197,10 @@ class CirculationCreateApi(APIView):
 
     @extend_schema_serializer(component_name="CirculationCreateInput")
     class Input(serializers.Serializer):
-        title = serializers.CharField(max_length=200)
-        body = serializers.CharField(required=False, allow_blank=True, default="")
+        title = serializers.CharField(max_length=200, validators=[validate_title])
+        body = serializers.CharField(
+            required=False, allow_blank=True, default="", validators=[validate_text]
+        )
         recipients = serializers.ListField(
             child=serializers.CharField(max_length=150), min_length=1, max_length=100
         )
@@ -226,8 +232,8 @@ class ProposalDetailApi(APIView):
 
     @extend_schema_serializer(component_name="ProposalUpdateInput")
     class Input(serializers.Serializer):
-        title = serializers.CharField(max_length=200, required=False)
-        body = serializers.CharField(required=False, allow_blank=True)
+        title = serializers.CharField(max_length=200, required=False, validators=[validate_title])
+        body = serializers.CharField(required=False, allow_blank=True, validators=[validate_text])
         category = serializers.CharField(max_length=30, required=False)
         amount = serializers.IntegerField(
             required=False, allow_null=True, min_value=0, validators=[validate_amount_yen]

@@ -14,7 +14,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.validators import validate_amount_yen, validate_date_in_range
+from audit.validators import (
+    validate_amount_yen,
+    validate_date_in_range,
+    validate_text,
+    validate_title,
+)
 from workflow.dx import selectors, services
 from workflow.dx.models import ActionPlan, DXDecision
 
@@ -154,8 +159,8 @@ class ActionPlanListCreateApi(APIView):
 
     @extend_schema_serializer(component_name="DXActionPlanCreateInput")
     class Input(serializers.Serializer):
-        title = serializers.CharField(max_length=200)
-        goal = serializers.CharField()
+        title = serializers.CharField(max_length=200, validators=[validate_title])
+        goal = serializers.CharField(validators=[validate_text])
         estimated_cost = serializers.IntegerField(min_value=0, validators=[validate_amount_yen])
         technology = serializers.CharField()
         report_due_on = serializers.DateField(
@@ -182,8 +187,8 @@ class ActionPlanDetailApi(APIView):
 
     @extend_schema_serializer(component_name="DXActionPlanUpdateInput")
     class Input(serializers.Serializer):
-        title = serializers.CharField(max_length=200, required=False)
-        goal = serializers.CharField(required=False)
+        title = serializers.CharField(max_length=200, required=False, validators=[validate_title])
+        goal = serializers.CharField(required=False, validators=[validate_text])
         estimated_cost = serializers.IntegerField(
             min_value=0, required=False, validators=[validate_amount_yen]
         )

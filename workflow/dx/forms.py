@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from audit.validators import validate_date_in_range
+from audit.validators import validate_date_in_range, validate_text, validate_title
 from workflow.dx.models import ActionPlan
 from workflow.forms import YenField
 
@@ -18,9 +18,13 @@ class ActionPlanForm(forms.Form):
     """A new (or changed) draft action plan."""
 
     title = forms.CharField(
-        label=_("Title"), max_length=ActionPlan._meta.get_field("title").max_length
+        label=_("Title"),
+        max_length=ActionPlan._meta.get_field("title").max_length,
+        validators=[validate_title],
     )
-    goal = forms.CharField(label=_("Goal"), widget=forms.Textarea(attrs={"rows": 4}))
+    goal = forms.CharField(
+        label=_("Goal"), widget=forms.Textarea(attrs={"rows": 4}), validators=[validate_text]
+    )
     estimated_cost = YenField(
         label=_("Estimated cost (yen)"),
         min_value=0,
