@@ -6,19 +6,31 @@ shows the whole log; the auditor pages answer 404 to everybody else (``audit.per
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Generator, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
+from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Exists, QuerySet, Subquery
+from django.db.models import Count, Exists, F, Max, Min, Q, QuerySet, Subquery, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Replace
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.chain import GENESIS_HASH, event_hash
+from audit.kana import is_kana, romaji_spellings
+from audit.labels import REFUSED_SUFFIXES, SIGN_IN_FAILURES
 from audit.models import AuditChainHead, AuditEvent
+
+VIEWED_ACTION = "audit.viewed"
+USER_TARGET = "auth.user"
+KIND_SIGN_IN_FAILURES = "sign_in_failures"
+KIND_REFUSED = "refused"
 
 # The stored fields that go into an event's hash (plus id, to name a bad event).
 _CHAIN_FIELDS = (
@@ -284,14 +296,40 @@ def events_list(
     target_id: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
+    person: str = "",
+    unit_id: int | None = None,
+    kind: str = "",
+    show_auditor_views: bool = True,
 ) -> QuerySet[AuditEvent]:
-    """Events matching every given filter, newest first. Text filters match exactly (they use
-    the indexes); dates are local calendar days, both ends included."""
+    """Events matching every given filter, newest first. ``action``, ``actor`` (a username),
+    ``target_type`` and ``target_id`` match exactly (they use the indexes); dates are local
+    calendar days, both ends included.
+
+    ``person`` finds people by name (kanji, as in the directory, spaces ignored), kana (read as
+    the romaji of usernames) or username, ignoring case and full/half width: their actions and
+    failed sign-ins with their username. ``unit_id``: actions of people with a post in that
+    unit or below it. ``kind``: ``KIND_SIGN_IN_FAILURES`` or ``KIND_REFUSED``. Without
+    ``show_auditor_views`` the auditors' own looks at the log (``audit.viewed``) are left out
+    unless ``action`` asks for them.
+    """
     events = AuditEvent.objects.all()
     if action:
         events = events.filter(action=action)
+    elif not show_auditor_views:
+        events = events.exclude(action=VIEWED_ACTION)
     if actor:
         events = events.filter(actor_username=actor)
+    if person.strip():
+        events = events.filter(_person_q(person))
+    if unit_id is not None:
+        events = events.filter(_unit_q(unit_id))
+    if kind == KIND_SIGN_IN_FAILURES:
+        events = events.filter(action__in=SIGN_IN_FAILURES)
+    elif kind == KIND_REFUSED:
+        refused = Q()
+        for suffix in REFUSED_SUFFIXES:
+            refused |= Q(action__endswith=suffix)
+        events = events.filter(refused)
     if target_type:
         events = events.filter(target_type=target_type)
     if target_id:
@@ -304,10 +342,102 @@ def events_list(
 
 
 def events_for_target(*, target_type: str, target_id: str | int) -> QuerySet[AuditEvent]:
-    """The history of one object (e.g. ``"workflow.proposal"``, 42), oldest first."""
-    return AuditEvent.objects.filter(target_type=target_type, target_id=str(target_id)).order_by(
-        "seq"
+    """The history of one object (e.g. ``"workflow.proposal"``, 42), oldest first. For a user
+    (``"auth.user"``) also everything that user did and their failed sign-ins."""
+    about = Q(target_type=target_type, target_id=str(target_id))
+    if target_type == USER_TARGET:
+        pk = _int_or_none(target_id)
+        user = get_user_model().objects.filter(pk=pk).first() if pk is not None else None
+        if user is not None:
+            about |= Q(actor_id=user.pk) | Q(
+                action__in=SIGN_IN_FAILURES, details__username=user.get_username()
+            )
+            person_id = _person_id_of(user)
+            if person_id is not None:
+                about |= Q(target_type="directory.person", target_id=str(person_id))
+    return AuditEvent.objects.filter(about).order_by("seq")
+
+
+def sign_in_failure_bursts(
+    events: QuerySet[AuditEvent], *, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Failed sign-ins among ``events`` grouped by attempted username and address, the most
+    first: ``username``, ``client_address``, ``count``, ``first``, ``last``."""
+    rows: Any = (
+        events.filter(action__in=SIGN_IN_FAILURES)
+        .order_by()
+        .values("client_address", username=KeyTextTransform("username", "details"))
+        .annotate(count=Count("id"), first=Min("at"), last=Max("at"))
+        .order_by("-count", "-last")[:limit]
     )
+    return [dict(row) for row in rows]
+
+
+def units_for_filter() -> list[tuple[int, str]]:
+    """(id, name) of the active 部 and 課 for the unit filter, in the directory's order."""
+    unit_model = apps.get_model("directory", "OrgUnit")
+    rows = unit_model.objects.filter(is_active=True, level__lte=2).values_list("id", "name")
+    return list(rows)
+
+
+# --- person and unit matching ---------------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """NFKC and case folded, spaces removed: ``ｋｉｍｕｒａ`` and ``Kimura`` compare equal."""
+    return unicodedata.normalize("NFKC", text).casefold().replace(" ", "").replace("\u3000", "")
+
+
+def _person_q(text: str) -> Q:
+    folded = fold(text)
+    spellings = {folded}
+    if is_kana(folded):
+        spellings |= romaji_spellings(folded)
+    names = Q()
+    for spelling in spellings:
+        names |= Q(username__icontains=spelling)
+    no_spaces = Replace(
+        Replace(F("person__display_name"), Value(" "), Value("")), Value("\u3000"), Value("")
+    )
+    users = get_user_model().objects.annotate(_name=no_spaces)
+    matched = list(
+        users.filter(names | Q(_name__icontains=folded)).values_list("pk", "username")[:500]
+    )
+    ids = [pk for pk, _username in matched]
+    usernames = [username for _pk, username in matched] + [folded]
+    return (
+        Q(actor_id__in=ids)
+        | Q(actor_username__in=usernames)
+        | Q(action__in=SIGN_IN_FAILURES, details__username__in=usernames)
+    )
+
+
+def _unit_q(unit_id: int) -> Q:
+    unit_model = apps.get_model("directory", "OrgUnit")
+    unit_ids = {unit_id}
+    frontier = {unit_id}
+    while frontier:  # the unit and every unit below it (at most three levels)
+        frontier = (
+            set(unit_model.objects.filter(parent_id__in=frontier).values_list("id", flat=True))
+            - unit_ids
+        )
+        unit_ids |= frontier
+    user_ids = (
+        get_user_model().objects.filter(person__assignments__unit_id__in=unit_ids).values("pk")
+    )
+    return Q(actor_id__in=Subquery(user_ids))
+
+
+def _person_id_of(user: Any) -> int | None:
+    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    return getattr(person, "pk", None)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @dataclass(frozen=True)

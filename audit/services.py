@@ -21,6 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.chain import GENESIS_HASH, event_hash, json_safe, safe_text
+from audit.middleware import current_client_address
 from audit.models import AuditChainHead, AuditEvent
 
 # What the audit app itself records: an auditor's reading of the log is on the record too.
@@ -144,7 +145,8 @@ def _fields_of(spec: EventSpec) -> dict[str, Any]:
         "action": safe_text(spec.action),
         "target_type": safe_text(str(target_type))[:100],
         "target_id": safe_text(str(target_id))[:100],
-        "client_address": _valid_address(spec.client_address),
+        # No address given: the one of the request being served (audit.middleware), if any.
+        "client_address": _valid_address(spec.client_address or current_client_address.get()),
         "details": details,
     }
 

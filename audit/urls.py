@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.event_list, name="index"),
     path("verify/", views.chain_verify_view, name="verify"),
     path("export.csv", views.event_export, name="export"),
+    path("trail/<str:target_type>/<str:target_id>/", views.trail, name="trail"),
 ]

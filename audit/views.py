@@ -11,8 +11,10 @@ import json
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
@@ -20,32 +22,41 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from audit import services
 from audit.forms import EventFilterForm, VerifyForm
+from audit.labels import action_label, details_lines, target_label
 from audit.models import AuditEvent
 from audit.permissions import can_view_audit_log
 from audit.selectors import (
+    KIND_SIGN_IN_FAILURES,
     chain_verify,
     events_batches,
+    events_for_target,
     events_list,
     events_page,
+    sign_in_failure_bursts,
 )
 
+TRAIL_LIMIT = 2000
+
 PAGE_SIZE = 50
+# The export's columns: the stored field and its heading (Japanese for the city's auditors).
 CSV_COLUMNS = (
-    "seq",
-    "at",
-    "actor_id",
-    "actor_username",
-    "action",
-    "target_type",
-    "target_id",
-    "client_address",
-    "details",
-    "prev_hash",
-    "hash",
+    ("seq", pgettext_lazy("audit CSV", "No.")),
+    ("at", pgettext_lazy("audit CSV", "Time")),
+    ("actor_id", pgettext_lazy("audit CSV", "User id")),
+    ("actor_username", pgettext_lazy("audit CSV", "User name")),
+    ("action", pgettext_lazy("audit CSV", "Action code")),
+    ("action_label", pgettext_lazy("audit CSV", "Action")),
+    ("target_type", pgettext_lazy("audit CSV", "Object type")),
+    ("target_id", pgettext_lazy("audit CSV", "Object number")),
+    ("client_address", pgettext_lazy("audit CSV", "Client address")),
+    ("details", pgettext_lazy("audit CSV", "Details")),
+    ("prev_hash", pgettext_lazy("audit CSV", "Previous hash")),
+    ("hash", pgettext_lazy("audit CSV", "Hash")),
 )
 # A cell starting with one of these is a formula to Excel; the log holds text users typed.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -59,7 +70,8 @@ def _visible_to_auditors_only(request: HttpRequest) -> None:
 @require_GET
 @login_required
 def event_list(request: HttpRequest) -> HttpResponse:
-    """The log, newest first, filtered and paged by seq."""
+    """The log, newest first, filtered and paged by seq; the auditors' own looks at it are
+    recorded but hidden unless asked for."""
     _visible_to_auditors_only(request)
     form = EventFilterForm(request.GET)
     if not form.is_valid():
@@ -73,17 +85,45 @@ def event_list(request: HttpRequest) -> HttpResponse:
         request=request,
         details={"page": "list", "filters": _given(filters), "before": before, "after": after},
     )
-    page = events_page(events_list(**filters), before=before, after=after, size=PAGE_SIZE)
+    events = events_list(**filters)
+    page = events_page(events, before=before, after=after, size=PAGE_SIZE)
     query = _query_without_paging(request.GET)
+    bursts = sign_in_failure_bursts(events) if filters["kind"] == KIND_SIGN_IN_FAILURES else None
     context = {
         "form": form,
         "page": page,
-        "rows": [{"event": e, "details": _details_text(e.details)} for e in page.events],
+        "rows": _rows(page.events),
+        "bursts": bursts,
         "newer_url": _url("audit:index", query, after=page.newer_than),
         "older_url": _url("audit:index", query, before=page.older_than),
         "export_url": _url("audit:export", query),
     }
     return render(request, "audit/event_list.html", context)
+
+
+@require_GET
+@login_required
+def trail(request: HttpRequest, target_type: str, target_id: str) -> HttpResponse:
+    """Every event about one object (a proposal, a document, a user), oldest first."""
+    _visible_to_auditors_only(request)
+    services.record(
+        action=services.ACTION_VIEWED,
+        actor=request.user,
+        request=request,
+        details={"page": "trail", "target_type": target_type, "target_id": target_id},
+    )
+    events = events_for_target(target_type=target_type, target_id=target_id)
+    shown = list(events.exclude(action=services.ACTION_VIEWED)[:TRAIL_LIMIT])
+    context = {
+        "target_type": target_type,
+        "target_label": target_label(target_type),
+        "target_id": target_id,
+        "rows": _rows(shown),
+        "truncated": len(shown) == TRAIL_LIMIT,
+        "export_url": reverse("audit:export")
+        + f"?target_type={quote(target_type)}&target_id={quote(target_id)}",
+    }
+    return render(request, "audit/trail.html", context)
 
 
 @require_GET
@@ -154,14 +194,18 @@ class _Line:
 _writer = csv.writer(_Line())
 
 
+def _csv_header() -> str:
+    return "\ufeff" + _writer.writerow([str(heading) for _name, heading in CSV_COLUMNS])
+
+
 def _csv_sync(batches: Iterator[list[AuditEvent]]) -> Iterator[str]:
-    yield "\ufeff" + _writer.writerow(CSV_COLUMNS)
+    yield _csv_header()
     for batch in batches:
         yield "".join(_writer.writerow(_csv_row(e)) for e in batch)
 
 
 async def _csv_async(batches: Iterator[list[AuditEvent]]) -> AsyncIterator[str]:
-    yield "\ufeff" + _writer.writerow(CSV_COLUMNS)
+    yield _csv_header()
     next_batch = sync_to_async(next, thread_sensitive=True)
     while (batch := await next_batch(batches, None)) is not None:
         yield "".join(_writer.writerow(_csv_row(e)) for e in batch)
@@ -174,6 +218,7 @@ def _csv_row(event: AuditEvent) -> list[Any]:
         "" if event.actor_id is None else event.actor_id,
         _cell(event.actor_username),
         _cell(event.action),
+        _cell(action_label(event.action)),
         _cell(event.target_type),
         _cell(event.target_id),
         event.client_address or "",
@@ -189,6 +234,24 @@ def _cell(text: str) -> str:
 
 def _details_text(details: Any) -> str:
     return json.dumps(details, ensure_ascii=False, sort_keys=True)
+
+
+def _rows(events: list[AuditEvent]) -> list[dict[str, Any]]:
+    """What the tables show of each event: labels, the person's name and readable details."""
+    user_ids = {e.actor_id for e in events if e.actor_id is not None}
+    names = dict(
+        get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "person__display_name")
+    )
+    return [
+        {
+            "event": e,
+            "action_label": action_label(e.action),
+            "actor_name": names.get(e.actor_id) or "",
+            "target_label": target_label(e.target_type),
+            "details": details_lines(e.details),
+        }
+        for e in events
+    ]
 
 
 def _given(filters: dict[str, Any]) -> dict[str, Any]:
