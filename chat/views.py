@@ -32,6 +32,13 @@ def _i18n() -> str:
         "comment": _("Reason for sending back"),
         "done": _("Done."),
         "attachment": _("Attached file"),
+        "reply": _("Reply"),
+        "reply_to": _("In reply to #%(id)s"),
+        "replying": _("Replying to #%(id)s"),
+        "edit": _("Edit"),
+        "delete": _("Delete"),
+        "confirm_delete": _("Delete this message? Auditors keep the original."),
+        "mark_mandatory": _("Mark as must-read"),
     }
     # Escaped for a <script type="application/json"> block: no "</" can close it.
     return json.dumps(texts, ensure_ascii=False).replace("<", "\\u003c")

@@ -57,6 +57,8 @@ def test_two_people_chat_in_their_unit_room_and_the_sender_sees_read_1(
     org, asgi_server, monkeypatch
 ):
     executable = require_binary(CHROMIUM, "browser tests drive Debian's chromium")
+    # A loaded CI machine: give the page more than expect()'s default 5 s.
+    expect.set_options(timeout=20_000)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     unit_rooms_sync()
     from chat.models import Room

@@ -27,6 +27,7 @@
   var loadingOlder = false;
   var noMoreOlder = false;
   var pending = {};  // client_id -> text, until the server's copy arrives
+  var replyTo = null;  // the message a reply answers (a thread)
 
   function fmt(text, values) {
     return text.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
@@ -91,6 +92,13 @@
     flags.className = "chat__flags";
     li.appendChild(head);
     li.appendChild(body);
+    if (m.parent) {
+      var ref = document.createElement("a");
+      ref.className = "chat__reply-to";
+      ref.href = "#m" + m.parent;
+      ref.textContent = fmt(T.reply_to, { id: m.parent });
+      li.insertBefore(ref, body);
+    }
     if (m.card) li.appendChild(cardElement(m.card));
     if (m.attachment && !m.deleted) {
       var file = document.createElement("a");
@@ -101,8 +109,43 @@
     }
     linkedProposals(m.text || "").forEach(function (id) { attachProposalCard(li, id); });
     li.appendChild(flags);
+    if (m.sender) li.appendChild(actionsElement(li, m));
     updateMessage(li, m);
     return li;
+  }
+
+  function actionButton(label, onClick) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "chat__action";
+    b.textContent = label;
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function actionsElement(li, m) {
+    var row = document.createElement("div");
+    row.className = "chat__actions";
+    row.appendChild(actionButton(T.reply, function () {
+      replyTo = m.id;
+      setStatus(fmt(T.replying, { id: m.id }));
+      textarea.focus();
+    }));
+    if (m.sender === me) {
+      row.appendChild(actionButton(T.edit, function () {
+        var text = window.prompt(T.edit, li.querySelector(".chat__text").textContent);
+        if (text) request("PATCH", "messages/" + m.id + "/", { text: text }).then(append);
+      }));
+      row.appendChild(actionButton(T.delete, function () {
+        if (window.confirm(T.confirm_delete)) request("DELETE", "messages/" + m.id + "/");
+      }));
+    }
+    if (root.dataset.canMandatory === "1" && !m.mandatory) {
+      row.appendChild(actionButton(T.mark_mandatory, function () {
+        request("POST", "messages/" + m.id + "/mandatory/").then(append);
+      }));
+    }
+    return row;
   }
 
   // --- cards ----------------------------------------------------------------------------------
@@ -389,10 +432,12 @@
     var text = textarea.value;
     if (!text.trim()) return;
     var id = newClientId();
+    var parent = replyTo;
+    replyTo = null;
     pending[id] = text;
     // The same client_id over REST or WS is stored once, so a retry can never double-post.
-    if (!send({ type: "send", room: roomId, text: text, client_id: id })) {
-      request("POST", "rooms/" + roomId + "/messages/", { text: text, client_id: id })
+    if (!send({ type: "send", room: roomId, text: text, client_id: id, parent: parent })) {
+      request("POST", "rooms/" + roomId + "/messages/", { text: text, client_id: id, parent: parent })
         .then(function (m) { delete pending[id]; append(m); })
         .catch(function () { setStatus(T.failed); });
     }
