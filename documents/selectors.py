@@ -5,7 +5,7 @@
   (``hooks.route_document_ids``) and auditors (``audit.view_auditevent``).
 
 The search package calls ``document_list_visible`` to filter hits and ``document_text`` for the
-text to index.
+text to index. A refused confidential record is audited (``documents.denials``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from audit.permissions import can_view_audit_log
 from directory.models import OrgUnit
 from directory.selectors import person_for_user
 from documents import hooks, permissions
+from documents.denials import access_denied_record
 from documents.models import (
     Binder,
     Classification,
@@ -74,6 +75,7 @@ def document_get(*, user: Any, document_id: int) -> Document:
         document_list_visible(user=user, include_disposed=True).filter(pk=document_id).first()
     )
     if document is None:
+        access_denied_record(user=user, model=Document, object_id=document_id)
         raise _not_found()
     return document
 
@@ -124,6 +126,7 @@ def binder_list_visible(*, user: Any) -> QuerySet[Binder]:
 def binder_get(*, user: Any, binder_id: int) -> Binder:
     binder = binder_list_visible(user=user).filter(pk=binder_id).first()
     if binder is None:
+        access_denied_record(user=user, model=Binder, object_id=binder_id)
         raise _not_found()
     return binder
 
