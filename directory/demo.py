@@ -188,6 +188,10 @@ if __name__ == "__main__":  # python -m directory.demo > tests/ldif/demo_city.ld
 
 
 AUDITORS_GROUP = "監査担当"
+# The DX推進委員会 (workflow.dx.models.DEFAULT_COMMITTEE_GROUP_NAME): chaired by the 副市長, with
+# the 部長 of 総務部, 市民部 and 福祉部, so a demo action plan can be approved end to end.
+DX_COMMITTEE_GROUP = "DX推進委員会"
+DX_COMMITTEE_USERNAMES = ("nakamura.kazuko", "sato.kenichi", "hashimoto.osamu", "nishimura.yoko")
 
 
 def seed_demo_city(*, progress=None):
@@ -240,4 +244,23 @@ def seed_demo_city(*, progress=None):
                 target=group,
                 details={"username": AUDITOR_USERNAME},
             )
+        _seed_group_members(user_model, DX_COMMITTEE_GROUP, DX_COMMITTEE_USERNAMES)
     return summary
+
+
+def _seed_group_members(user_model, name: str, usernames: tuple[str, ...]) -> None:
+    """The group and its members (idempotent: only what is missing is added and audited)."""
+    from django.contrib.auth.models import Group
+
+    from audit.services import record
+
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        record(action="directory.group_created", target=group, details={"demo": True})
+    for user in user_model.objects.filter(username__in=usernames).exclude(groups=group):
+        user.groups.add(group)
+        record(
+            action="directory.group_member_added",
+            target=group,
+            details={"username": user.get_username()},
+        )

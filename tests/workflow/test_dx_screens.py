@@ -95,6 +95,20 @@ def has_form(html: str, name: str) -> bool:
     return f'data-testid="{name}-form"' in html
 
 
+def refused(client: Client, plan: ActionPlan, action: str, data: dict | None = None) -> str:
+    """POST a refused action: the browser is sent back to the plan's page (never left on the
+    POST address), which shows the refusal once; returns that page."""
+    response = client.post(f"{BASE}{plan.pk}/{action}/", data or {})
+    assert response.status_code == 302
+    assert response["Location"] == f"{BASE}{plan.pk}/"
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    html = html_of(page)
+    assert 'data-testid="refusal"' in html
+    assert 'data-testid="refusal"' not in html_of(client.get(f"{BASE}{plan.pk}/"))  # once
+    return html
+
+
 def actions_of(plan: ActionPlan) -> list[tuple[int, str, str]]:
     rows = DXDecision.objects.filter(plan=plan).order_by("at", "id")
     return [(d.round, d.action, d.actor.user.username) for d in rows]
@@ -257,14 +271,18 @@ def test_detail_shows_only_the_viewers_actions(as_, dx):
 def test_a_claimed_review_shows_who_is_in_charge_and_no_form_to_the_others(as_, dx):
     plan = submitted(dx)
     url = f"{BASE}{plan.pk}/"
+    staff = dx.p(SECRETARIAT)
+    staff.display_name = "池田 駿"  # the test city's names contain the username
+    staff.save(update_fields=["display_name"])
 
     response = as_(SECRETARIAT).post(f"{url}claim/")
 
     assert response.status_code == 302
     assert actions_of(plan)[-1] == (1, "claimed", SECRETARIAT)
     head = html_of(as_(SECRETARIAT_HEAD).get(url))
-    assert 'data-testid="claimed-by">' in head
-    assert SECRETARIAT in head
+    claimed_by = head.split('data-testid="claimed-by">')[1].split("<")[0]
+    assert "池田 駿" in claimed_by  # a name, not a username
+    assert SECRETARIAT not in claimed_by
     assert not has_form(head, "review")
     assert not has_form(head, "claim")
     assert has_form(html_of(as_(SECRETARIAT).get(url)), "review")
@@ -287,12 +305,9 @@ def test_an_outsider_gets_404_on_the_plan_and_its_actions(as_, dx):
 def test_a_colleague_posting_a_review_gets_403_on_the_page(as_, dx):
     plan = submitted(dx)
 
-    response = as_(COLLEAGUE).post(
-        f"{BASE}{plan.pk}/review/", {"is_cost_ok": "on", "is_technology_ok": "on"}
-    )
+    html = refused(as_(COLLEAGUE), plan, "review", {"is_cost_ok": "on", "is_technology_ok": "on"})
 
-    assert response.status_code == 403
-    assert 'data-testid="refusal" data-status="403"' in html_of(response)
+    assert 'data-testid="refusal" data-status="403"' in html
     plan.refresh_from_db()
     assert plan.reviewed_at is None
 
@@ -393,12 +408,9 @@ def test_send_back_without_a_comment_is_400_inline_and_changes_nothing(as_, dx):
     plan = submitted(dx)
     before = actions_of(plan)
 
-    response = as_(SECRETARIAT).post(
-        f"{BASE}{plan.pk}/send-back/", {"cost_comment": "高すぎる", "comment": "  "}
-    )
+    html = refused(as_(SECRETARIAT), plan, "send-back", {"cost_comment": "高すぎる", "comment": "  "})
 
-    assert response.status_code == 400
-    html = html_of(response)
+    assert 'data-status="400"' in html
     assert 'id="send-back-error" data-testid="inline-error"' in html
     assert 'aria-invalid="true" aria-describedby="send-back-error"' in html
     assert "高すぎる" in html  # what was typed is kept
@@ -411,10 +423,10 @@ def test_send_back_without_a_comment_is_400_inline_and_changes_nothing(as_, dx):
 def test_review_without_both_checks_is_400_and_changes_nothing(as_, dx):
     plan = submitted(dx)
 
-    response = as_(SECRETARIAT).post(f"{BASE}{plan.pk}/review/", {"is_cost_ok": "on"})
+    html = refused(as_(SECRETARIAT), plan, "review", {"is_cost_ok": "on"})
 
-    assert response.status_code == 400
-    assert 'data-testid="inline-error"' in html_of(response)
+    assert 'data-testid="inline-error"' in html
+    assert 'name="is_cost_ok" id="id_is_cost_ok" checked' in html  # what was ticked is kept
     plan.refresh_from_db()
     assert plan.reviewed_at is None
 
@@ -427,10 +439,9 @@ def test_a_second_committee_approval_gets_the_409_page(as_, dx):
     assert has_form(html_of(second.get(f"{BASE}{plan.pk}/")), "approve")
 
     assert as_(MEMBER_A).post(url, {"comment": "承認"}).status_code == 302
-    response = second.post(url, {"comment": "私も承認"})
+    html = refused(second, plan, "approve", {"comment": "私も承認"})
 
-    assert response.status_code == 409
-    assert 'data-testid="refusal" data-status="409"' in html_of(response)
+    assert 'data-testid="refusal" data-status="409"' in html
     plan.refresh_from_db()
     assert plan.status == "approved"
     assert [a for a in actions_of(plan) if a[1] == "approved"] == [(1, "approved", MEMBER_A)]
@@ -440,10 +451,9 @@ def test_a_second_committee_approval_gets_the_409_page(as_, dx):
 def test_report_without_results_is_400_inline(as_, dx):
     plan = approved(dx)
 
-    response = as_(DRAFTER).post(f"{BASE}{plan.pk}/report/", {"results": "", "final": "1"})
+    html = refused(as_(DRAFTER), plan, "report", {"results": "", "final": "1"})
 
-    assert response.status_code == 400
-    assert 'id="report-error" data-testid="inline-error"' in html_of(response)
+    assert 'id="report-error" data-testid="inline-error"' in html
     plan.refresh_from_db()
     assert plan.status == "approved"
 
@@ -457,3 +467,129 @@ def test_the_drafter_cancels_from_the_page(as_, dx):
     plan.refresh_from_db()
     assert plan.status == "cancelled"
     assert 'data-testid="actions"' not in html_of(as_(DRAFTER).get(f"{BASE}{plan.pk}/"))
+
+
+# --- usable by the committee it serves (issue 9, item 8) -------------------------------------
+
+
+def section(html: str, testid: str) -> str:
+    return html.split(f'data-testid="{testid}"')[1].split("</section>")[0]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_each_queue_is_shown_to_its_role_only(as_, dx):
+    submitted(dx, title="事務局待ち")
+
+    drafter = html_of(as_(DRAFTER).get(BASE))
+    secretariat = html_of(as_(SECRETARIAT).get(BASE))
+    committee = html_of(as_(MEMBER_A).get(BASE))
+
+    assert 'data-testid="secretariat-queue"' not in drafter
+    assert 'data-testid="committee-queue"' not in drafter
+    assert 'data-testid="count-secretariat"' not in drafter
+    assert 'data-testid="count-committee"' not in drafter
+    assert 'data-testid="secretariat-queue"' in secretariat
+    assert 'data-testid="committee-queue"' not in secretariat
+    assert 'data-testid="committee-queue"' in committee
+    assert 'data-testid="secretariat-queue"' not in committee
+
+
+@time_machine.travel(NOW, tick=False)
+def test_dx_plans_are_in_the_main_navigation(as_, dx):
+    for path in ("/", "/approval/", BASE):
+        html = html_of(as_(DRAFTER).get(path))
+        nav = html.split('class="site-nav"')[1].split("</nav>")[0]
+        assert f'href="{BASE}"' in nav
+    assert 'data-testid="nav-dx" aria-current="page"' not in html_of(as_(DRAFTER).get("/"))
+    assert 'aria-current="page" data-testid="nav-dx"' in html_of(as_(DRAFTER).get(BASE))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_plan_waiting_for_a_committee_member_is_in_their_pending_count(as_, dx):
+    from workflow.templatetags.workflow_screens import approval_counts
+
+    before = approval_counts(user(dx, MEMBER_A))
+    plan = reviewed(dx)
+    after = approval_counts(user(dx, MEMBER_A))
+
+    assert after["tasks"] == before["tasks"] + 1
+    assert after["dx_plans"] == 1
+    home = html_of(as_(MEMBER_A).get("/"))
+    assert f"未決 {after['tasks']}件" in section_of_tile(home)
+    # The drafter's own plan is not a decision of theirs; once approved it leaves the count.
+    assert approval_counts(user(dx, DRAFTER))["dx_plans"] == 0
+    services.action_plan_approve(actor=user(dx, MEMBER_A), plan=plan)
+    assert approval_counts(user(dx, MEMBER_A))["dx_plans"] == 0
+    assert approval_counts(user(dx, MEMBER_B))["dx_plans"] == 0
+
+
+def section_of_tile(html: str) -> str:
+    return html.split('data-testid="approval-counts"')[1].split("</span></a>")[0]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_labels_speak_of_a_plan_not_of_a_proposal(as_, dx):
+    plan = draft(dx)
+    url = f"{BASE}{plan.pk}/"
+
+    draft_page = html_of(as_(DRAFTER).get(url))
+    assert 'data-testid="plan-round">未提出<' in draft_page  # not 回次 0
+
+    services.action_plan_submit(actor=user(dx, DRAFTER), plan=plan)
+    submitted_page = html_of(as_(DRAFTER).get(url))
+    assert "<dt>提出日</dt>" in submitted_page
+    assert "回議開始日" not in submitted_page
+    assert "回議開始日" not in html_of(as_(SECRETARIAT).get(BASE))
+
+    services.action_plan_review(
+        actor=user(dx, SECRETARIAT), plan=plan, is_cost_ok=True, is_technology_ok=True
+    )
+    stage = html_of(as_(MEMBER_A).get(url)).split('data-testid="plan-stage">')[1].split("</dd>")[0]
+    assert stage.count("DX推進委員会") == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_due_date_is_required_and_not_marked_optional(as_, dx):
+    client = as_(DRAFTER)
+    form = html_of(client.get(f"{BASE}new/"))
+    due_label = form.split('for="id_report_due_on"')[1].split("</label>")[0]
+    assert "任意" not in due_label
+
+    response = client.post(
+        f"{BASE}new/",
+        {"title": "期限なし", "goal": "g", "estimated_cost": "100", "technology": "t"},
+    )
+
+    assert response.status_code == 400
+    html = html_of(response)
+    assert "data-error-summary" in html  # the error summary, which receives focus
+    assert 'href="#id_report_due_on" data-error-link' in html
+    assert "js/form-errors.js" in html
+    assert not ActionPlan.objects.filter(title="期限なし").exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_irreversible_steps_ask_first(as_, dx):
+    plan = draft(dx)
+    url = f"{BASE}{plan.pk}/"
+
+    def confirms(html: str, testid: str) -> bool:
+        form = html.split(f'data-testid="{testid}"')[1].split("</form>")[0]
+        return "data-confirm=" in form
+
+    drafter = html_of(as_(DRAFTER).get(url))
+    assert confirms(drafter, "submit-form")
+    assert confirms(drafter, "cancel-form")
+    services.action_plan_submit(actor=user(dx, DRAFTER), plan=plan)
+    review = html_of(as_(SECRETARIAT).get(url)).split('data-testid="review-form"')[1]
+    review = review.split("</form>")[0]
+    assert review.count("data-confirm=") == 2  # pass on, send back
+    services.action_plan_review(
+        actor=user(dx, SECRETARIAT), plan=plan, is_cost_ok=True, is_technology_ok=True
+    )
+    assert confirms(html_of(as_(MEMBER_A).get(url)), "approve-form")
+    services.action_plan_approve(actor=user(dx, MEMBER_A), plan=plan)
+    report = html_of(as_(DRAFTER).get(url)).split('data-testid="report-form"')[1].split("</form>")
+    final, save = report[0].split('name="final" value="1"')[1], report[0].split('value="0"')[1]
+    assert final.split(">")[0].count("data-confirm=") == 1
+    assert "data-confirm=" not in save.split(">")[0]  # saving a draft report is not final

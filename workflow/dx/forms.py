@@ -38,9 +38,8 @@ class ActionPlanForm(forms.Form):
     )
     report_due_on = forms.DateField(
         label=_("Results report due on"),
-        required=False,
         validators=[validate_date_in_range],
-        help_text=_("Required before you submit the plan; a date after today."),
+        help_text=_("A date after today, by which you report the results (効果検証)."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 

@@ -82,6 +82,31 @@ def user_group_ids(user: Any) -> set[int]:
     return set(user.groups.values_list("pk", flat=True))
 
 
+def dx_roles_of(*, user: Any, person: Person | None) -> dict[str, bool]:
+    """Whether the user sits in today's DX secretariat unit or committee group: each queue of
+    the plans screen is shown to its role only."""
+    secretariat, committee = secretariat_unit_current(), committee_group_current()
+    return {
+        "is_secretariat": person is not None
+        and permissions.is_secretariat_member(
+            person_unit_ids(person), secretariat.pk if secretariat else None
+        ),
+        "is_committee": person is not None
+        and permissions.is_committee_member(
+            user_group_ids(user), committee.pk if committee else None
+        ),
+    }
+
+
+def action_plan_decisions_for_user(*, user: Any) -> int:
+    """How many plans wait for the user's decision as a member of the secretariat or the
+    committee (the 未決 count of the home page; never their own plans)."""
+    person = person_for_user(user)
+    if person is None:
+        return 0
+    return sum(1 for p in action_plan_tasks_for_user(user=user) if p.drafter_id != person.pk)
+
+
 def owning_unit_of(person: Person) -> OrgUnit | None:
     """The person's 課 (or the unit itself for someone posted above any 課), or None."""
     post = person.assignments.select_related("unit").filter(is_primary=True).first()

@@ -471,7 +471,9 @@ def _check_claim(task: Task, actor: Any) -> None:
 
 
 def _owner(task: Task) -> dict[str, str]:
-    return {"name": task.owner.get_username() if task.owner else ""}
+    person = person_for_user(task.owner) if task.owner else None
+    name = person.display_name if person else (task.owner.get_username() if task.owner else "")
+    return {"name": name}
 
 
 def _complete(task: Task, actor: Any) -> None:

@@ -3,8 +3,10 @@
 only the actions valid for the viewer.
 
 Thin: parse, call a selector or a service, render. Visibility comes from the selectors
-(invisible → 404); the services check permission and state again and their refusals
-(400/403/409) are shown on the page with that status. Successful POSTs redirect.
+(invisible → 404); the services check permission and state again. Every action POST
+redirects to the plan's page, also when refused: the refusal (400/403/409) and what was typed
+are kept for one page view in the session and shown there, so the browser never stays on a
+POST address (a reload cannot post again).
 """
 
 from __future__ import annotations
@@ -86,7 +88,9 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     overdue_ids = {p.pk for p in overdue}
     for plan in [*waiting, *mine, *others]:
         plan.is_overdue = plan.pk in overdue_ids
+    roles = selectors.dx_roles_of(user=request.user, person=person)
     context = {
+        **roles,
         "secretariat_queue": [p for p in waiting if p.stage == "secretariat"],
         "committee_queue": [p for p in waiting if p.stage == "committee"],
         "my_tasks": [p for p in waiting if p.stage == "drafter"],
@@ -151,9 +155,18 @@ def _form_page(request: HttpRequest, plan: ActionPlan | None) -> HttpResponse:
 @require_GET
 @login_required
 def plan_detail(request: HttpRequest, plan_id: int) -> HttpResponse:
-    """Facts, status, the viewer's actions and the history by round."""
+    """Facts, status, the viewer's actions and the history by round; after a refused action,
+    its refusal and what was typed (once)."""
     plan = _visible(request, plan_id)
-    return _render(request, "dx/plan_detail.html", _detail_context(request, plan))
+    failed = request.session.pop(_failed_key(plan.pk), None)
+    context = _detail_context(request, plan, failed_data=failed["data"] if failed else None)
+    if failed:
+        context["failed"] = {k: failed[k] for k in ("action", "message", "status")}
+    return _render(request, "dx/plan_detail.html", context)
+
+
+def _failed_key(plan_id: int) -> str:
+    return f"workflow.dx.failed.{plan_id}"
 
 
 def _cleaned(form: forms.Form) -> dict[str, Any]:
@@ -223,15 +236,21 @@ ACTIONS: dict[str, Callable[[HttpRequest, ActionPlan], Any]] = {
 @require_POST
 @login_required
 def plan_action(request: HttpRequest, plan_id: int, action: str) -> HttpResponse:
-    """Any action of the detail page, through its service; a refusal shows the page again."""
+    """Any action of the detail page, through its service; then back to the plan's page, with
+    the refusal shown there when the service refused."""
     plan = _visible(request, plan_id)
     try:
         done = ACTIONS[action](request, plan)
     except KairanError as exc:
-        context = _detail_context(request, _visible(request, plan_id), failed_data=request.POST)
-        context["failed"] = {"action": action, "message": exc.message, "status": exc.status_code}
-        return _render(request, "dx/plan_detail.html", context, status=exc.status_code)
-    messages.success(request, done)
+        typed = {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+        request.session[_failed_key(plan.pk)] = {
+            "action": action,
+            "message": str(exc.message),
+            "status": exc.status_code,
+            "data": typed,
+        }
+    else:
+        messages.success(request, done)
     return redirect(DETAIL, plan_id=plan.pk)
 
 
@@ -281,5 +300,5 @@ def _actions(user: Any, plan: ActionPlan) -> dict[str, Any]:
         "review": is_reviewer and may_act,
         "approve": is_approver and may_act,
         "report": is_drafter and plan.status in permissions.REPORTABLE,
-        "owner": owner if (is_reviewer or is_approver) else None,
+        "owner": person_for_user(owner) if (owner and (is_reviewer or is_approver)) else None,
     }

@@ -7,17 +7,21 @@ from typing import Any
 from django import template
 
 from workflow import selectors
+from workflow.dx import selectors as dx_selectors
 
 register = template.Library()
 
 
 @register.simple_tag
 def approval_counts(user: Any) -> dict[str, int]:
-    """My pending tasks (how many as a deputy), 供覧 to read and unacknowledged 後閲 items."""
+    """My pending tasks (how many as a deputy; DX action plans waiting for my review or
+    approval included, also counted apart), 供覧 to read and unacknowledged 後閲 items."""
     tasks = selectors.task_list_for_user(user=user)
     approvals = [(step, p) for step, p in tasks if step.kind != "circulate"]
+    dx_plans = dx_selectors.action_plan_decisions_for_user(user=user)
     return {
-        "tasks": len(approvals),
+        "tasks": len(approvals) + dx_plans,
+        "dx_plans": dx_plans,
         "as_deputy": sum(1 for _step, principal in approvals if principal is not None),
         "circulations": len(tasks) - len(approvals),
         "post_reviews": selectors.post_review_list_for_user(user=user).count(),
