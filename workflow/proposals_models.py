@@ -313,6 +313,9 @@ class PostReview(models.Model):
         ProposalStep, verbose_name=_("step"), on_delete=models.PROTECT, related_name="post_reviews"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # When the principal first opened the proposal after the deputy acted: acknowledging needs
+    # it (a 後閲 is a review, not a tick in a list).
+    opened_at = models.DateTimeField(_("opened at"), null=True, blank=True)
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
 
     class Meta:

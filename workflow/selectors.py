@@ -340,6 +340,18 @@ def proposal_list_for_drafter(*, user: Any, drafter: Any) -> QuerySet[Proposal]:
     return proposal_list_visible(user=user).filter(drafter=drafter).order_by("-updated_at", "-id")
 
 
+def post_reviews_on(*, user: Any, proposal: Proposal) -> list[PostReview]:
+    """My 後閲 items on one proposal (waiting or acknowledged), for its page."""
+    person = person_for_user(user)
+    if person is None:
+        return []
+    return list(
+        PostReview.objects.filter(principal=person, step__proposal=proposal)
+        .select_related("step__acted_by")
+        .order_by("created_at", "id")
+    )
+
+
 def post_review_states(*, steps: list[ProposalStep]) -> dict[int, Any]:
     """Step id → when its 後閲 item was acknowledged (None: not yet), for steps that have one."""
     items = PostReview.objects.filter(step__in=[s.pk for s in steps])

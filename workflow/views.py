@@ -60,6 +60,7 @@ TASK_ACTIONS: dict[str, tuple[Callable[..., Any], Any]] = {
     "reject": (services.task_reject, _("You rejected the proposal.")),
 }
 OUTBOX_LIMIT = 50
+POST_REVIEWS_DONE_LIMIT = 20
 
 
 def _visible(request: HttpRequest, proposal_id: int) -> Proposal:
@@ -92,6 +93,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "drafts": [p for p in drafted if p.status in permissions.EDITABLE],
         "outbox": [p for p in drafted if p.status not in permissions.EDITABLE][:OUTBOX_LIMIT],
         "post_reviews": list(selectors.post_review_list_for_user(user=request.user)),
+        "post_reviews_done": list(
+            selectors.post_review_list_for_user(user=request.user, include_acknowledged=True)
+            .filter(acknowledged_at__isnull=False)
+            .order_by("-acknowledged_at")[:POST_REVIEWS_DONE_LIMIT]
+        ),
     }
     return render(request, "workflow/inbox.html", context)
 
@@ -108,9 +114,10 @@ def post_review_ack(request: HttpRequest, post_review_id: int) -> HttpResponse:
         services.post_review_ack(actor=request.user, post_review=item)
     except KairanError as exc:
         messages.error(request, exc.message)
-        return redirect("workflow:inbox")
-    messages.success(request, _("Post-review acknowledged (後閲済)."))
-    return redirect("workflow:inbox")
+    else:
+        messages.success(request, _("Post-review acknowledged (後閲済)."))
+    # Back to the proposal it was acknowledged from.
+    return redirect("workflow:proposal", proposal_id=item.step.proposal_id)
 
 
 # --- new proposal and route preview -----------------------------------------------------------
@@ -282,6 +289,8 @@ def _preview_context(request: HttpRequest, form: RoutePreviewForm) -> dict[str, 
 def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
     """Header, 決裁欄, explanations, history by round and the viewer's action buttons."""
     proposal = _visible(request, proposal_id)
+    # A principal who opens it may now acknowledge their 後閲 items (on this page).
+    services.post_reviews_mark_opened(actor=request.user, proposal_id=proposal.pk)
     return render(request, "workflow/proposal_detail.html", _detail_context(request, proposal))
 
 
@@ -393,6 +402,7 @@ def _detail_context(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
             request, proposal, can_edit=permissions.can_edit_proposal(person, proposal)
         ),
         "changes": lists.round_changes(proposal),
+        "my_post_reviews": selectors.post_reviews_on(user=request.user, proposal=proposal),
     }
 
 

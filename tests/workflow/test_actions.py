@@ -361,6 +361,14 @@ def test_deputy_decides_for_the_absent_principal_who_reviews_afterwards(city):
     assert (review.principal.username, review.step) == (KACHO, decide)
     with pytest.raises(PermissionRefused):
         services.post_review_ack(actor=user(city, "shimin_hosa"), post_review=review)
+    # A 後閲 is a review: refused until the principal has opened the proposal.
+    with pytest.raises(Conflict):
+        services.post_review_ack(actor=user(city, KACHO), post_review=review)
+    # Someone else opening it does not count.
+    services.post_reviews_mark_opened(actor=user(city, "shimin_hosa"), proposal_id=proposal.pk)
+    with pytest.raises(Conflict):
+        services.post_review_ack(actor=user(city, KACHO), post_review=review)
+    assert services.post_reviews_mark_opened(actor=user(city, KACHO), proposal_id=proposal.pk) == 1
     services.post_review_ack(actor=user(city, KACHO), post_review=review)
     review.refresh_from_db()
     assert review.acknowledged_at is not None
@@ -594,6 +602,7 @@ def test_every_state_change_is_audited_and_the_chain_verifies(city):
     approve(city, proposal, KAKARI)
     delegate(city, KACHO, "shimin_hosa")
     approve(city, proposal, "shimin_hosa", approver=KACHO)
+    services.post_reviews_mark_opened(actor=user(city, KACHO), proposal_id=proposal.pk)
     services.post_review_ack(actor=user(city, KACHO), post_review=PostReview.objects.get())
     other = submitted(city)
     services.proposal_cancel(actor=drafter, proposal=other)

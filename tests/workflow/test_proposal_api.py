@@ -308,6 +308,8 @@ def test_acting_approval_and_post_review_end_to_end(as_):
     assert as_("shimin_hosa").get(f"{API}post-reviews/").json() == []
     item = queue[0]["id"]
     assert post(as_, "shimin_hosa", f"post-reviews/{item}/ack/").status_code == 404
+    assert post(as_, KACHO, f"post-reviews/{item}/ack/").status_code == 409  # not opened yet
+    assert as_(KACHO).get(f"{API}proposals/{proposal['id']}/").status_code == 200
     acked = post(as_, KACHO, f"post-reviews/{item}/ack/")
     assert acked.status_code == 200
     assert acked.json()["acknowledged_at"]

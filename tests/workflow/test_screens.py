@@ -145,14 +145,27 @@ def test_post_review_is_listed_then_acknowledged_from_the_inbox(as_, city):
     ]
     assert "窓口の案内表示の更新" in reviews
     assert city.p(HOSA).display_name in reviews
-    assert f"/approval/post-reviews/{item.pk}/ack/" in reviews
+    # The inbox sends the principal to the proposal; no one-tap acknowledgement from the list.
+    assert f"/approval/post-reviews/{item.pk}/ack/" not in reviews
+    assert f"/approval/proposals/{item.step.proposal_id}/" in reviews
+    kacho = as_(KACHO)
+    refused = kacho.post(f"{BASE}post-reviews/{item.pk}/ack/")
+    item.refresh_from_db()
+    assert refused.status_code == 302
+    assert item.acknowledged_at is None
 
-    response = as_(KACHO).post(f"{BASE}post-reviews/{item.pk}/ack/")
+    detail = html_of(kacho.get(f"{BASE}proposals/{item.step.proposal_id}/"))
+    assert 'data-testid="post-review-card"' in detail
+    assert f"/approval/post-reviews/{item.pk}/ack/" in detail
+    response = kacho.post(f"{BASE}post-reviews/{item.pk}/ack/")
 
     assert response.status_code == 302
-    assert response["Location"] == BASE
+    assert response["Location"] == f"{BASE}proposals/{item.step.proposal_id}/"
     item.refresh_from_db()
     assert item.acknowledged_at is not None
+    # Acknowledged items stay listed, with who acted and when it was acknowledged.
+    done = html_of(kacho.get(BASE))
+    assert 'data-testid="post-reviews-done"' in done
     assert as_(HOSA).post(f"{BASE}post-reviews/{item.pk}/ack/").status_code == 404
 
 

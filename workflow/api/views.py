@@ -248,7 +248,10 @@ class ProposalDetailApi(APIView):
 
     @extend_schema(responses={200: ProposalOutput})
     def get(self, request: Request, proposal_id: int) -> Response:
-        return _reloaded(request, proposal_id)
+        response = _reloaded(request, proposal_id)
+        # Read through the API: the principal's 後閲 items on it may now be acknowledged.
+        services.post_reviews_mark_opened(actor=request.user, proposal_id=proposal_id)
+        return response
 
     @extend_schema(request=Input, responses={200: ProposalOutput})
     def patch(self, request: Request, proposal_id: int) -> Response:
@@ -281,7 +284,7 @@ class ProposalIssueLetterApi(APIView):
 
     @extend_schema_serializer(component_name="IssueLetterQuery")
     class Query(serializers.Serializer):
-        addressee = serializers.CharField(max_length=200)
+        addressee = serializers.CharField(max_length=200, validators=[validate_title])
         seal = serializers.ChoiceField(choices=["omitted", "requested"], default="omitted")
 
     @extend_schema(parameters=[Query], responses={(200, DOCX): OpenApiTypes.BINARY})

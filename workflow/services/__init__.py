@@ -32,6 +32,7 @@ from workflow.services.proposals import (
 from workflow.services.task_actions import (
     document_number,
     post_review_ack,
+    post_reviews_mark_opened,
     task_approve,
     task_approve_ahead,
     task_reject,
@@ -43,6 +44,7 @@ __all__ = [
     "circulation_create",
     "document_number",
     "post_review_ack",
+    "post_reviews_mark_opened",
     "proposal_attachment_link",
     "proposal_attachment_remove",
     "proposal_attachment_replace",

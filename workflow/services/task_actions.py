@@ -16,6 +16,7 @@ from audit.transactions import atomic_service, enqueue_with_change
 from directory.calendar import fiscal_year
 from directory.models import OrgUnit, Person
 from directory.selectors import (
+    person_for_user,
     principals_for_deputy,
 )
 from workflow import permissions, tasks
@@ -244,6 +245,10 @@ def post_review_ack(*, actor: Any, post_review: PostReview) -> PostReview:
         raise PermissionRefused(_("This post-review item is not yours."))
     if item.acknowledged_at is not None:
         raise Conflict(_("This post-review item has already been acknowledged."))
+    if item.opened_at is None:
+        raise Conflict(
+            _("Open the proposal and read what was decided for you before acknowledging it.")
+        )
     item.acknowledged_at = timezone.now()
     item.save(update_fields=["acknowledged_at"])
     audit.record(
@@ -253,6 +258,20 @@ def post_review_ack(*, actor: Any, post_review: PostReview) -> PostReview:
         details={"step": item.step_id},
     )
     return item
+
+
+def post_reviews_mark_opened(*, actor: Any, proposal_id: int) -> int:
+    """The principal has opened the proposal: their waiting 後閲 items on it may now be
+    acknowledged. One UPDATE, nothing when there is none; returns how many."""
+    person = person_for_user(actor)
+    if person is None:
+        return 0
+    return PostReview.objects.filter(
+        principal=person,
+        step__proposal_id=proposal_id,
+        opened_at__isnull=True,
+        acknowledged_at__isnull=True,
+    ).update(opened_at=timezone.now())
 
 
 def _locked_step(person: Person, step: ProposalStep) -> tuple[Proposal, ProposalStep, int | None]:
