@@ -343,6 +343,9 @@ PERSONNEL_UNIT = _env("PERSONNEL_UNIT", "人事課")
 COUNCIL_REQUIRE_TOTP = _env_bool("COUNCIL_REQUIRE_TOTP")
 COUNCIL_PRERENDER = _env("COUNCIL_PRERENDER", "thread")
 COUNCIL_WATERMARK = _env_bool("COUNCIL_WATERMARK", True)
+# Search indexing of uploads and page-view (既読) writes after the response, on one background
+# thread per process (council/background.py) [off: in the request].
+COUNCIL_BACKGROUND_WRITES = _env_bool("COUNCIL_BACKGROUND_WRITES")
 OTP_TOTP_ISSUER = _env("OTP_TOTP_ISSUER", "Kairan")
 # Wrong codes already count toward the sign-in lockout (5 per 15 minutes); django-otp's own
 # growing delay on top would also refuse the right code typed just after a mistake.

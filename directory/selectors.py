@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -230,3 +231,22 @@ def org_chart() -> list[dict]:
 
     walk(None, 0, "")
     return rows
+
+
+STAFF_MATCH_LIMIT = 20
+
+
+def staff_matching(text: str, *, limit: int = STAFF_MATCH_LIMIT) -> list[Person]:
+    """Active staff (a person with a post) whose name holds every word of ``text`` (「近藤」,
+    「近藤 一」; width and case folded) or whose user name starts with it; by name."""
+    words = unicodedata.normalize("NFKC", text or "").split()
+    if not words:
+        return []
+    staff = Person.objects.filter(
+        is_active=True, user__is_active=True, assignments__isnull=False
+    ).select_related("user")
+    by_name = Q()
+    for word in words:
+        by_name &= Q(display_name__icontains=word)
+    matches = staff.filter(by_name | Q(user__username__istartswith=words[0])).distinct()
+    return list(matches.order_by("display_name", "pk")[:limit])

@@ -7,6 +7,7 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from audit.exceptions import ValidationFailed
@@ -187,9 +188,20 @@ class DelegationForm(forms.Form):
     """A deputy (代決) for a period; the service checks the person and the period."""
 
     deputy = forms.CharField(
-        label=_("Deputy (user name)"),
+        label=_("Deputy (name or user name)"),
         max_length=150,
-        widget=forms.TextInput(attrs={"list": "colleagues", "autocomplete": "off"}),
+        help_text=_("Type a name (e.g. 近藤) and choose from the suggestions."),
+        widget=forms.TextInput(
+            attrs={
+                "list": "colleagues",
+                "autocomplete": "off",
+                # Suggestions from the whole directory as one types (htmx).
+                "hx-get": reverse_lazy("workflow:people-options"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#colleagues",
+                "hx-swap": "innerHTML",
+            }
+        ),
     )
     start = forms.DateTimeField(
         label=_("Starts at"),

@@ -55,6 +55,7 @@ urlpatterns = [
     ),
     path("post-reviews/<int:post_review_id>/ack/", views.post_review_ack, name="post-review-ack"),
     path("delegations/", views.delegations, name="delegations"),
+    path("people/", views.people_options, name="people-options"),
     path(
         "delegations/<int:delegation_id>/revoke/",
         views.delegation_revoke,
@@ -62,4 +63,5 @@ urlpatterns = [
     ),
     path("disposals/propose/", views.disposal_propose, name="disposal-propose"),
     path("dx/", include("workflow.dx.urls")),
+    path("kpi/", include("workflow.kpi.urls")),
 ]

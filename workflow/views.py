@@ -491,7 +491,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
             try:
                 directory_services.delegation_create(
                     actor=request.user,
-                    deputy_username=data["deputy"].strip(),
+                    deputy_username=_deputy_username(data["deputy"]),
                     start_at=data["start"],
                     end_at=data["end"],
                 )
@@ -502,6 +502,33 @@ def delegations(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The delegation was saved."))
                 return redirect("workflow:delegations")
     return _delegations_page(request, person, form, status=status)
+
+
+def _deputy_username(typed: str) -> str:
+    """The deputy as typed on the screen: a user name, or a name (「近藤」) naming one person."""
+    typed = typed.strip()
+    matches = directory_selectors.staff_matching(typed)
+    if any(person.user.get_username() == typed for person in matches) or not matches:
+        return typed  # a user name, or nobody: the service explains
+    if len(matches) == 1:
+        return matches[0].user.get_username()
+    names = "、".join(f"{p.display_name}（{p.user.get_username()}）" for p in matches[:5])
+    raise ValidationFailed(
+        _("Several people match “%(typed)s”: %(names)s. Choose one from the list.")
+        % {"typed": typed, "names": names}
+    )
+
+
+@require_GET
+@login_required
+def people_options(request: HttpRequest) -> HttpResponse:
+    """The deputy field's suggestions (a datalist's options) for what has been typed."""
+    typed = (request.GET.get("deputy") or request.GET.get("q") or "")[:50]
+    return render(
+        request,
+        "workflow/_people_options.html",
+        {"people": directory_selectors.staff_matching(typed)},
+    )
 
 
 @require_POST

@@ -145,3 +145,50 @@ def test_revoke_is_post_only(as_, city):
     assert as_(PRINCIPAL).get(revoke_url(delegation)).status_code == 405
     delegation.refresh_from_db()
     assert not delegation.is_revoked
+
+
+def _form(deputy: str) -> dict:
+    now = timezone.localtime()
+    return {
+        "deputy": deputy,
+        "start": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "end": (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+    }
+
+
+def test_the_deputy_is_chosen_by_name(as_, city):
+    hosa = city.p(DEPUTY)
+    hosa.display_name = "近藤 一郎"
+    hosa.save(update_fields=["display_name"])
+
+    response = as_(PRINCIPAL).post(PAGE, _form("近藤"))
+
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert Delegation.objects.get().deputy == hosa
+
+
+def test_a_name_matching_several_people_asks_to_choose(as_, city):
+    for username, name in ((DEPUTY, "近藤 一郎"), ("zaisei_hosa", "近藤 花子")):
+        person = city.p(username)
+        person.display_name = name
+        person.save(update_fields=["display_name"])
+
+    response = as_(PRINCIPAL).post(PAGE, _form("近藤"))
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "近藤 一郎" in page
+    assert "近藤 花子" in page
+    assert not Delegation.objects.exists()
+
+
+def test_suggestions_come_from_the_whole_directory(as_, city):
+    person = city.p("zeimu_staff")
+    person.display_name = "近藤 三郎"
+    person.save(update_fields=["display_name"])
+
+    options = as_(PRINCIPAL).get("/approval/people/", {"deputy": "近藤"}).content.decode()
+
+    assert 'value="zeimu_staff"' in options
+    assert "近藤 三郎" in options
+    assert as_(PRINCIPAL).get("/approval/people/", {"deputy": ""}).content.decode().strip() == ""
