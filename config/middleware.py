@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -123,3 +124,24 @@ class BodySizeMiddleware(MiddlewareMixin):
         # Nothing may read the (missing or unread) body after this: empty POST and FILES.
         request._mark_post_parse_error()  # type: ignore[attr-defined]
         return errors.too_large(request, str(validation.too_large().message))
+
+
+# When the session's expiry was last renewed (seconds since the epoch).
+SESSION_SEEN_KEY = "_kairan_seen"
+# Renewing the expiry writes the session: at most once a minute, not on every request.
+SESSION_RENEW_SECONDS = 60
+
+
+class SessionIdleMiddleware(MiddlewareMixin):
+    """The idle timeout (KAIRAN_SESSION_IDLE_MINUTES): a session expires SESSION_COOKIE_AGE
+    (= the idle time) after it was last saved, and activity saves it again — so a session
+    unused for the idle time is gone (Django's session store refuses it), one in use lives on."""
+
+    def process_request(self, request: HttpRequest) -> None:
+        session = getattr(request, "session", None)
+        if session is None or session.session_key is None:
+            return
+        now = int(time.time())
+        seen = session.get(SESSION_SEEN_KEY)
+        if not isinstance(seen, int) or now - seen >= SESSION_RENEW_SECONDS:
+            session[SESSION_SEEN_KEY] = now  # modified: saved with a new expiry on the way out

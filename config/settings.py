@@ -90,6 +90,8 @@ MIDDLEWARE = [
     # 413 for a body over the upload limit before the CSRF check or a view parses it (with
     # config.middleware.BodySizeGuard in front of Django under ASGI).
     "config.middleware.BodySizeMiddleware",
+    # Sessions end after KAIRAN_SESSION_IDLE_MINUTES without a request.
+    "config.middleware.SessionIdleMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Councilors without a TOTP device reach only the enrolment page when it is required.
     "council.middleware.TotpEnrolmentMiddleware",
@@ -249,7 +251,8 @@ AXES_ENABLE_ADMIN = True
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token authentication with expiry (KAIRAN_TOKEN_DAYS).
+        "directory.auth.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -319,8 +322,39 @@ if s3_bucket := _env("S3_BUCKET"):
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
+# Cookies only over HTTPS, except where Kairan is plainly served over HTTP on this machine
+# (`make run` on http://127.0.0.1:8000, DEBUG): there a secure cookie would never come back.
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+_PLAIN_HTTP_ON_LOOPBACK = DEBUG or set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS
+SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES", not _PLAIN_HTTP_ON_LOOPBACK)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Idle timeout: a session unused for KAIRAN_SESSION_IDLE_MINUTES ends (config.middleware.
+# SessionIdleMiddleware renews the expiry on activity, at most once a minute).
+SESSION_IDLE_SECONDS = int(_env("SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+# HTTPS: HSTS (seconds; 0 = not sent), redirect of plain HTTP, and the header by which the
+# reverse proxy says the client used HTTPS ("X-Forwarded-Proto: https"; only behind a proxy
+# that always sets or strips it, else a client could claim HTTPS).
+SECURE_HSTS_SECONDS = int(_env("HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("HSTS_INCLUDE_SUBDOMAINS")
+SECURE_SSL_REDIRECT = _env_bool("SSL_REDIRECT")
+
+
+def _proxy_ssl_header(raw: str) -> tuple[str, str] | None:
+    """The proxy's header as Django wants it: "X-Forwarded-Proto: https" (also written
+    "X-Forwarded-Proto=https", or the name alone, meaning https) → ("HTTP_X_FORWARDED_PROTO",
+    "https")."""
+    if not raw.strip():
+        return None
+    name, _sep, value = raw.replace("=", ":", 1).partition(":")
+    meta = "HTTP_" + name.strip().upper().replace("-", "_")
+    return meta, value.strip() or "https"
+
+
+SECURE_PROXY_SSL_HEADER = _proxy_ssl_header(_env("PROXY_SSL_HEADER"))
+# API tokens expire this many days after they were issued (0 = never); a new POST
+# /api/v1/auth/token/ then issues a fresh key (directory.auth).
+TOKEN_DAYS = int(_env("TOKEN_DAYS", "30"))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

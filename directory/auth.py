@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -16,7 +17,10 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.db import transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
 from audit import services as audit
@@ -30,6 +34,7 @@ USERNAME_AUDIT_MAX_LENGTH = 150
 
 INVALID_CREDENTIALS_MESSAGE = _("The username or password is not correct.")
 OTP_ENROL_FIRST_MESSAGE = _("Enrol a one-time password device first.")
+TOKEN_EXPIRED_MESSAGE = _("The API token has expired. Sign in again to get a new one.")
 LOCKED_OUT_MESSAGE = _(
     "This account is temporarily locked after repeated failed sign-ins. "
     "Please try again later or contact the administrator."
@@ -137,7 +142,7 @@ def token_issue(
     *, request: HttpRequest, username: str, password: str, otp: str | None = None
 ) -> Token:
     """Check the credentials (and the TOTP code of a user with a device) and return the user's
-    API token (created on first use).
+    API token: created on first use, replaced by a fresh key once expired (``KAIRAN_TOKEN_DAYS``).
 
     ``request`` is Django's HttpRequest, which django-axes needs to count failures.
     Raises AccountLocked (429), SignInRefused (400), or PermissionRefused (403) for a councilor
@@ -152,19 +157,45 @@ def token_issue(
     if otp_enrolment_missing(user):
         raise PermissionRefused(str(OTP_ENROL_FIRST_MESSAGE))
     with transaction.atomic():
+        # Rotation: an expired key is never handed out again.
+        expired = [t.pk for t in Token.objects.filter(user=user) if token_is_expired(t)]
+        rotated = bool(expired) and Token.objects.filter(pk__in=expired).delete()[0] > 0
         token, created = Token.objects.get_or_create(user=user)
         # Never the key itself: the audit log is readable by auditors, the key is a credential.
         audit.record(
             action="auth.token_issued",
             actor=user,
             target=user,
-            details={"created": created},
+            details={"created": created, "rotated": rotated},
             request=request,
         )
     # The same signal as a browser sign-in, so last_login is updated, axes resets the failure
     # count and the receiver records auth.login (method "token").
     user_logged_in.send(sender=user.__class__, request=request, user=user, method="token")
     return token
+
+
+def token_expires_at(token: Token) -> datetime | None:
+    """When ``token`` stops being accepted: ``KAIRAN_TOKEN_DAYS`` after it was issued (None when
+    tokens do not expire, ``KAIRAN_TOKEN_DAYS=0``)."""
+    days = int(getattr(settings, "TOKEN_DAYS", 0) or 0)
+    return token.created + timedelta(days=days) if days > 0 else None
+
+
+def token_is_expired(token: Token) -> bool:
+    expires_at = token_expires_at(token)
+    return expires_at is not None and timezone.now() >= expires_at
+
+
+class ExpiringTokenAuthentication(TokenAuthentication):
+    """DRF's ``Authorization: Token <key>`` with expiry: an expired key answers 401 (the
+    client asks POST /api/v1/auth/token/ for a fresh one)."""
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
+        user, token = super().authenticate_credentials(key)
+        if token_is_expired(token):
+            raise exceptions.AuthenticationFailed(str(TOKEN_EXPIRED_MESSAGE))
+        return user, token
 
 
 @transaction.atomic
