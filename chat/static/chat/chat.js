@@ -140,6 +140,16 @@
         if (window.confirm(T.confirm_delete)) request("DELETE", "messages/" + m.id + "/");
       }));
     }
+    row.appendChild(actionButton(T.file_record, function () {
+      // The message and its thread become a PDF record (see chat/README.md "Records").
+      request("POST", "rooms/" + roomId + "/file/", { thread: m.parent || m.id }).then(function (r) {
+        setStatus(fmt(T.filed, { title: r.title }));
+        var link = document.createElement("a");
+        link.href = "/records/documents/" + r.document + "/";
+        link.textContent = r.title;
+        li.appendChild(link);
+      }).catch(function (e) { setStatus(T.file_failed + " (" + e.message + ")"); });
+    }));
     if (root.dataset.canMandatory === "1" && !m.mandatory) {
       row.appendChild(actionButton(T.mark_mandatory, function () {
         request("POST", "messages/" + m.id + "/mandatory/").then(append);
