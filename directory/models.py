@@ -177,6 +177,23 @@ class Absence(models.Model):
     start_at = models.DateTimeField(_("from"))
     end_at = models.DateTimeField(_("until"))
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # The delegation (代決) the absence set up, if a deputy was named: it covers the period.
+    delegation = models.OneToOneField(
+        "directory.Delegation",
+        verbose_name=_("delegation"),
+        on_delete=models.SET_NULL,
+        related_name="absence",
+        null=True,
+        blank=True,
+    )
+    registered_by = models.ForeignKey(
+        Person,
+        verbose_name=_("registered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
 
     class Meta:
         ordering = ["-start_at"]

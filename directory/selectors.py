@@ -250,3 +250,33 @@ def staff_matching(text: str, *, limit: int = STAFF_MATCH_LIMIT) -> list[Person]
         by_name &= Q(display_name__icontains=word)
     matches = staff.filter(by_name | Q(user__username__istartswith=words[0])).distinct()
     return list(matches.order_by("display_name", "pk")[:limit])
+
+
+def division_of_person(person: Person) -> OrgUnit | None:
+    """The 課 of the person's primary post (their own unit if it is a 課)."""
+    post = person_primary_post(person)
+    return unit_at_level(post.unit, OrgUnit.Level.DIVISION) if post else None
+
+
+def may_manage_absences_of(actor: Person, person: Person) -> bool:
+    """The person themselves, or the head (課長) of the person's 課."""
+    if actor.pk == person.pk:
+        return True
+    division = division_of_person(person)
+    return division is not None and unit_head(division) == actor
+
+
+def division_members_for_head(head: Person) -> list[Person]:
+    """The active people of the 課 ``head`` heads (empty for anyone who heads none)."""
+    division = division_of_person(head)
+    if division is None or unit_head(division) != head:
+        return []
+    unit_ids = [division.pk, *OrgUnit.objects.filter(parent=division).values_list("pk", flat=True)]
+    return list(
+        Person.objects.filter(
+            is_active=True, assignments__unit_id__in=unit_ids, assignments__is_primary=True
+        )
+        .exclude(pk=head.pk)
+        .distinct()
+        .order_by("display_name")
+    )

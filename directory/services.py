@@ -19,7 +19,7 @@ from audit.services import EventSpec, record, record_many
 from audit.transactions import atomic_service
 from directory.models import Delegation, Person, Source
 from directory.reorg import post_holders_follow
-from directory.selectors import person_for_user
+from directory.selectors import may_manage_absences_of, person_for_user
 from directory.signals import directory_changed
 from directory.snapshot import DirectorySnapshot, PersonEntry, SyncSummary
 from directory.sync import DEFAULT_TITLE, PeopleWriter, Progress, apply_units
@@ -129,13 +129,22 @@ def _staff(actor: Any) -> Person:
 
 @atomic_service
 def delegation_create(
-    *, actor: Any, deputy_username: str, start_at: datetime, end_at: datetime
+    *,
+    actor: Any,
+    deputy_username: str,
+    start_at: datetime,
+    end_at: datetime,
+    principal: Person | None = None,
 ) -> Delegation:
     """The actor names a deputy (代決) for a period. Raises PermissionRefused for a user who is
     not a person, ValidationFailed for a deputy who is not active staff with a post (unknown,
     inactive, a councilor, a local administrator), oneself, or a bad period.
     """
-    principal = _staff(actor)
+    acting = _staff(actor)
+    if principal is None:
+        principal = acting
+    elif principal.pk != acting.pk and not may_manage_absences_of(acting, principal):
+        raise PermissionRefused(_("Only the head of their division can do this for someone."))
     # Only active staff holding a post in the org chart: never a councilor's or the break-glass
     # administrator's local account, who would then read and decide proposals.
     deputy = (
@@ -176,16 +185,18 @@ def delegation_create(
 
 @atomic_service
 def delegation_revoke(*, actor: Any, delegation: Delegation) -> Delegation:
-    """The principal revokes a delegation: the deputy may no longer act for them from now on
-    (what they already did stays, with its 後閲). Raises PermissionRefused for anyone but the
-    principal, Conflict when already revoked."""
+    """The principal (or the head of their 課, for an absence they registered) revokes a
+    delegation: the deputy may no longer act for them from now on (what they already did stays,
+    with its 後閲). Raises PermissionRefused for anyone else, Conflict when already revoked."""
     person = _staff(actor)
     delegation = (
         Delegation.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("deputy__user")
+        .select_related("deputy__user", "principal")
         .get(pk=delegation.pk)
     )
-    if delegation.principal_id != person.pk:
+    if delegation.principal_id != person.pk and not may_manage_absences_of(
+        person, delegation.principal
+    ):
         raise PermissionRefused(_("Only the principal may revoke this delegation."))
     if delegation.is_revoked:
         raise Conflict(_("This delegation has already been revoked."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -213,6 +214,24 @@ class DelegationForm(forms.Form):
         input_formats=[DATETIME_LOCAL],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
+
+
+class AbsenceForm(DelegationForm):
+    """An absence (不在): whose (me, or a member of the 課 I head), when, why, and optionally the
+    deputy who acts for them meanwhile (代決)."""
+
+    person = forms.TypedChoiceField(label=_("Who is away"), coerce=int)
+    note = forms.CharField(label=_("Reason (optional)"), max_length=200, required=False)
+
+    field_order = ["person", "start", "end", "note", "deputy"]
+
+    def __init__(self, *args: Any, people: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = people
+        self.fields["deputy"].required = False
+        self.fields["deputy"].help_text = _(
+            "Optional. While you are away this person acts for you (代決); you review it after."
+        )
 
 
 class IdListField(forms.Field):

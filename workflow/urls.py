@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from workflow import attachment_views, list_views, views
+from workflow import absence_views, attachment_views, list_views, views
 
 app_name = "workflow"
 
@@ -56,6 +56,12 @@ urlpatterns = [
     path("post-reviews/<int:post_review_id>/ack/", views.post_review_ack, name="post-review-ack"),
     path("delegations/", views.delegations, name="delegations"),
     path("people/", views.people_options, name="people-options"),
+    path("absences/", absence_views.absence_list, name="absences"),
+    path(
+        "absences/<int:absence_id>/cancel/",
+        absence_views.absence_cancel,
+        name="absence-cancel",
+    ),
     path(
         "delegations/<int:delegation_id>/revoke/",
         views.delegation_revoke,

@@ -29,6 +29,7 @@ from directory.selectors import person_for_user, principals_for_deputy
 from documents import selectors as documents_selectors
 from documents import services as documents_services
 from workflow import disposal, lists, permissions, selectors, services
+from workflow.absence_views import deputy_username_from
 from workflow.attachment_views import panel_context
 from workflow.forms import (
     CirculationForm,
@@ -491,7 +492,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
             try:
                 directory_services.delegation_create(
                     actor=request.user,
-                    deputy_username=_deputy_username(data["deputy"]),
+                    deputy_username=deputy_username_from(data["deputy"]),
                     start_at=data["start"],
                     end_at=data["end"],
                 )
@@ -502,21 +503,6 @@ def delegations(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("The delegation was saved."))
                 return redirect("workflow:delegations")
     return _delegations_page(request, person, form, status=status)
-
-
-def _deputy_username(typed: str) -> str:
-    """The deputy as typed on the screen: a user name, or a name (「近藤」) naming one person."""
-    typed = typed.strip()
-    matches = directory_selectors.staff_matching(typed)
-    if any(person.user.get_username() == typed for person in matches) or not matches:
-        return typed  # a user name, or nobody: the service explains
-    if len(matches) == 1:
-        return matches[0].user.get_username()
-    names = "、".join(f"{p.display_name}（{p.user.get_username()}）" for p in matches[:5])
-    raise ValidationFailed(
-        _("Several people match “%(typed)s”: %(names)s. Choose one from the list.")
-        % {"typed": typed, "names": names}
-    )
 
 
 @require_GET
