@@ -326,12 +326,19 @@ class MaterialPageImageApi(APIView):
             reader_name=(person.display_name if person else request.user.get_username()),
         )
         if size == "page" and permissions.is_councilor(request.user):
-            services.page_view_record(user=request.user, material=material, number=page)
+            from council.background import run_later
+
+            # After the response: a reader never waits for a write (既読 follows within moments).
+            run_later(_record_view, request.user.pk, material.pk, page)
         response = HttpResponse(image, content_type="image/webp")
         # Private: a shared cache must never keep one reader's watermarked (or embargoed) page.
         response["Cache-Control"] = "private, max-age=300"
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+def _record_view(user_id: int, material_id: int, page: int) -> None:
+    services.page_view_record(user_id=user_id, material_id=material_id, number=page)
 
 
 class AnnotationApi(APIView):

@@ -82,9 +82,15 @@ def _store(sha256: str, page: int, size: tuple[int, int], image: bytes) -> None:
     cached_page(sha256, page, size, ready)
 
 
+def background_mode() -> str:
+    """``KAIRAN_COUNCIL_PRERENDER``: ``thread`` [default] (after the commit, in a thread),
+    ``inline`` (in the request) or ``off`` (pages render on their first request)."""
+    return getattr(settings, "COUNCIL_PRERENDER", "thread")
+
+
 def prerender_later(*, sha256: str, key: str, pages: int) -> None:
-    """Pre-render in the background (``KAIRAN_COUNCIL_PRERENDER``: thread [default] or off)."""
-    mode = getattr(settings, "COUNCIL_PRERENDER", "thread")
+    """Pre-render both sizes of every page, in the background (see ``background_mode``)."""
+    mode = background_mode()
     if mode == "off":
         return
 

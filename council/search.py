@@ -48,6 +48,18 @@ def index_material(material: Any) -> None:
     )
 
 
+def index_material_id(material_id: int) -> None:
+    """``index_material`` by id, in its own transaction (for a background thread)."""
+    from django.db import transaction
+
+    from council.models import Material
+
+    with transaction.atomic():
+        material = Material.objects.filter(pk=material_id).first()
+        if material is not None:
+            index_material(material)
+
+
 def _visible(user: Any):
     from council.selectors import material_list_visible
     from documents.search import Visible

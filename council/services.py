@@ -207,9 +207,35 @@ def _version_create(
 
 
 def _index(material: Material) -> None:
+    """Keep the search index in step: in the transaction, or with ``COUNCIL_BACKGROUND_WRITES``
+    after the commit on the background thread (indexing 300 pages takes seconds; the index never
+    decides visibility — the selector does — so a late entry only delays a hit)."""
+    from council import background
     from council.search import index_material
 
-    index_material(material)
+    if background.mode() == "thread":
+        material_id = material.pk
+        version = material.current_version
+        sha256 = version.pdf_sha256 if version else ""
+        transaction.on_commit(
+            lambda: background.run_later(_index_after_first_page, material_id, sha256)
+        )
+    else:
+        index_material(material)
+
+
+def _index_after_first_page(material_id: int, sha256: str) -> None:
+    """Index once the first page is rendered (bounded wait): indexing is pure Python and would
+    otherwise slow the first page a councilor is waiting for."""
+    import time
+
+    from council.rendering import rendered_count
+    from council.search import index_material_id
+
+    deadline = time.monotonic() + 10
+    while sha256 and time.monotonic() < deadline and not rendered_count(sha256=sha256, pages=1):
+        time.sleep(0.05)
+    index_material_id(material_id)
 
 
 def material_upload(
@@ -401,19 +427,15 @@ def materials_announce_due(*, now: datetime | None = None) -> int:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def page_view_record(*, user: Any, material: Material, number: int) -> None:
-    """Record that ``user`` opened page ``number`` (既読); one row per person and page."""
+def page_view_record(*, user_id: int, material_id: int, number: int) -> None:
+    """Record that a person opened page ``number`` (既読); one row per person and page."""
     from django.db.models import F
 
-    updated = PageView.objects.filter(material=material, user=user, number=number).update(
-        views=F("views") + 1, last_viewed_at=timezone.now()
-    )
-    if not updated:
-        from django.db import IntegrityError
-
+    views = PageView.objects.filter(material_id=material_id, user_id=user_id, number=number)
+    if not views.update(views=F("views") + 1, last_viewed_at=timezone.now()):
         try:
             with transaction.atomic():
-                PageView.objects.create(material=material, user=user, number=number)
+                PageView.objects.create(material_id=material_id, user_id=user_id, number=number)
         except IntegrityError:  # a concurrent first view of the same page
             pass
 
