@@ -20,6 +20,9 @@ from realtime.services import user_stream_key
 
 class ChatConsumer(StreamConsumer):
     rooms: set[int]
+    # CONTRACT.md "Chat": message and receipt (error and resync always). The screens ask for
+    # everything (?events=all): hello, room_joined/left/updated, message_updated, read_state.
+    basic_kinds = frozenset({"message", "receipt"})
 
     async def stream_key(self) -> str | None:
         return user_stream_key(self.user.pk)

@@ -37,6 +37,10 @@ class StreamConsumer(AsyncWebsocketConsumer):
 
     stream_id: int
     cursor: int
+    # Event kinds every client gets; the others (and a first "hello") only with ?events=all —
+    # clients written against the bare protocol never meet a type they do not know.
+    basic_kinds: frozenset[str] = frozenset()
+    all_kinds = False
 
     # --- to override --------------------------------------------------------------------------
     async def stream_key(self) -> str | None:
@@ -74,13 +78,15 @@ class StreamConsumer(AsyncWebsocketConsumer):
         await self.accept()
         await self.on_connected()
         requested = self._last_event_id()
+        self.all_kinds = self._query("events") == "all"
         async with self.lock:
             if requested is None or requested > head:
                 self.cursor = head
-                await self.send_json({"type": "hello", "event_id": head})
             else:
                 self.cursor = requested
-                await self.send_json({"type": "hello", "event_id": requested})
+            if self.all_kinds:
+                await self.send_json({"type": "hello", "event_id": self.cursor})
+            if self.cursor < head:
                 await self._catch_up()
 
     async def disconnect(self, code: int) -> None:
@@ -88,9 +94,12 @@ class StreamConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
             dispatcher().unregister(self)
 
-    def _last_event_id(self) -> int | None:
+    def _query(self, name: str) -> str:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
-        value = (query.get("last_event_id") or [""])[0]
+        return (query.get(name) or [""])[0]
+
+    def _last_event_id(self) -> int | None:
+        value = self._query("last_event_id")
         return int(value) if value.isdigit() and len(value) < 19 else None
 
     @property
@@ -134,7 +143,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("realtime: filter_event failed; event %s withheld", seq)
             content = None
-        if content is not None:
+        if content is not None and (self.all_kinds or kind in self.basic_kinds):
             await self.send_json({**content, "type": kind, "event_id": seq})
 
     async def _catch_up(self) -> None:

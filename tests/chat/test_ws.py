@@ -216,3 +216,30 @@ def test_a_repeated_client_id_is_stored_once(chat):
 
     run(scenario)
     assert Message.objects.filter(client_id="same").count() == 1
+
+
+def test_a_client_of_the_bare_contract_gets_only_contract_types(chat):
+    """Without ?events=all: no hello, no room_joined — the first frame after a send is the
+    message itself, and a room created meanwhile announces itself by its first message."""
+    kakari, staff = chat.org.zaisei_kakaricho.user, chat.org.zaisei_staff.user
+    token = token_for(staff)
+
+    async def scenario():
+        c = open_ws(token=token, events=None)
+        assert (await c.connect())[0]
+        room = await database_sync_to_async(services.room_create)(
+            actor=kakari, name="新規", members=["zstaff"]
+        )
+        await send(c, type="send", room=room.pk, text="最初の一言", client_id="b1")
+        first = await receive(c)
+        assert first["type"] == "message"
+        assert first["text"] == "最初の一言"
+        await database_sync_to_async(services.message_read)(
+            actor=kakari, room_id=room.pk, message_id=first["id"]
+        )
+        receipt = await receive(c)
+        assert receipt["type"] == "receipt"
+        assert receipt["reader"] == "zkakari"
+        await c.disconnect()
+
+    run(scenario)

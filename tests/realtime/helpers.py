@@ -70,8 +70,9 @@ def ws(
     token: str | None = None,
     last_event_id: int | None = None,
     origin: str | None = None,
+    events: str | None = "all",
 ) -> WebsocketCommunicator:
-    params = []
+    params = [f"events={events}"] if events else []
     if token is not None:
         params.append(f"token={token}")
     if last_event_id is not None:

@@ -53,8 +53,8 @@ def test_clients_on_two_processes_talk_both_ways_in_order(tmp_path):
 
     async def scenario(port_a: int, port_b: int) -> None:
         async with (
-            connect(f"ws://127.0.0.1:{port_a}/ws/chat/?token={ta}") as wa,
-            connect(f"ws://127.0.0.1:{port_b}/ws/chat/?token={tb}") as wb,
+            connect(f"ws://127.0.0.1:{port_a}/ws/chat/?events=all&token={ta}") as wa,
+            connect(f"ws://127.0.0.1:{port_b}/ws/chat/?events=all&token={tb}") as wb,
         ):
             assert json.loads(await wa.recv())["type"] == "hello"
             assert json.loads(await wb.recv())["type"] == "hello"
@@ -91,7 +91,9 @@ def test_a_200_message_burst_reaches_100_clients_on_two_processes_in_full(tmp_pa
 
     async def reader(port: int, key: str, ready: asyncio.Event, counter: list) -> list[str]:
         texts: list[str] = []
-        async with connect(f"ws://127.0.0.1:{port}/ws/chat/?token={key}", max_queue=None) as ws:
+        async with connect(
+            f"ws://127.0.0.1:{port}/ws/chat/?events=all&token={key}", max_queue=None
+        ) as ws:
             assert json.loads(await ws.recv())["type"] == "hello"
             counter.append(1)
             if len(counter) == len(tokens):

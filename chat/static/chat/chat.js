@@ -376,8 +376,8 @@
 
   function connect() {
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var url = scheme + location.host + root.dataset.wsPath;
-    if (lastEventId !== null) url += "?last_event_id=" + lastEventId;
+    var url = scheme + location.host + root.dataset.wsPath + "?events=all";
+    if (lastEventId !== null) url += "&last_event_id=" + lastEventId;
     socket = new WebSocket(url);
     socket.onopen = function () { attempt = 0; setStatus(T.connected); };
     socket.onmessage = function (e) {
