@@ -185,3 +185,10 @@ def test_csv_per_table_with_japanese_headings(client, fixture):
     may = next(r for r in rows if r[0] == "2026-05")
     assert may[1:4] == ["2", "1", "66.7"]
     assert client.get(f"{URL}nothing.csv").status_code == 404
+
+
+def test_the_nav_link_is_shown_to_the_role_only(client, fixture):
+    client.force_login(_user(fixture, DRAFTER))
+    assert 'data-testid="nav-kpi"' not in client.get("/approval/").content.decode()
+    client.force_login(_member(fixture, "deputy"))
+    assert 'data-testid="nav-kpi"' in client.get("/approval/").content.decode()
