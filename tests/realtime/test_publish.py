@@ -100,3 +100,20 @@ def test_concurrent_publishers_never_let_a_reader_skip_a_late_commit():
     total = writers * per_writer
     assert seen == list(range(1, total + 1))
     assert Event.objects.filter(stream_id=stream_id).count() == total
+
+
+@pytest.mark.django_db
+def test_realtime_purge_deletes_old_events_only():
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    with transaction.atomic():
+        publish([Outgoing("p", "k", {"n": 1}), Outgoing("p", "k", {"n": 2})])
+    Event.objects.filter(seq=1).update(created_at=timezone.now() - timedelta(days=40))
+    out = StringIO()
+    call_command("realtime_purge", "--days", "30", stdout=out)
+    assert out.getvalue().strip() == "deleted 1 events"
+    assert list(Event.objects.values_list("seq", flat=True)) == [2]
