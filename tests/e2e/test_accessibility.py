@@ -23,11 +23,18 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from directory.models import OrgUnit
+from tests.council.conftest import (  # noqa: F401 (fixtures)
+    _council_files,
+    council,
+    create_meeting,
+    upload_material,
+)
 from tests.factories import TEST_PASSWORD, OrgUnitFactory, make_person
 from workflow import services as workflow_services
 from workflow.dx import services as dx_services
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_SOURCE = AXE.read_text(encoding="utf-8")
 AXE_REPORT = Path("/tmp/kairan-axe-report.json")
 SCREENSHOTS = "/tmp/kairan-a11y-{}.png"
 BLOCKING = ("serious", "critical")
@@ -96,7 +103,11 @@ def axe_violations(page: Page, screen: str) -> list[dict]:
     """Run axe-core on the page as it is; record every violation, return the blocking ones."""
     page.wait_for_load_state("load")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.add_script_tag(path=str(AXE))
+        # Evaluated through the DevTools protocol: the pages' Content-Security-Policy
+        # (script-src 'self') refuses an injected <script> (add_script_tag), and the check
+        # must see the page as served, so the policy is not bypassed.
+        page.evaluate(f"() => {{ {AXE_SOURCE}\n }}")
+        assert page.evaluate("typeof window.axe !== 'undefined'")
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     found = [
         {
@@ -115,8 +126,17 @@ def axe_violations(page: Page, screen: str) -> list[dict]:
     return [v for v in found if v["impact"] in BLOCKING]
 
 
+# Serious findings on screens this work may not change (other engineers own them); reported
+# in AXE_REPORT and the closing note, allowed here so the rest of the screen is still checked.
+KNOWN = {
+    # The reader's page stage scrolls (zoomed pages) but cannot take keyboard focus: needs
+    # tabindex="0" and a label on #r-stage in council/templates (council's owner).
+    ("council reader", "scrollable-region-focusable"),
+}
+
+
 def check(page: Page, screen: str) -> None:
-    blocking = axe_violations(page, screen)
+    blocking = [v for v in axe_violations(page, screen) if (screen, v["id"]) not in KNOWN]
     assert blocking == [], json.dumps(blocking, ensure_ascii=False, indent=1)
 
 
@@ -281,3 +301,36 @@ def test_a_refused_dx_action_leaves_the_browser_on_the_plan(live_server, browser
     assert page.evaluate("document.activeElement.dataset.testid") == "refusal"
     check(page, "DX refused action")
     page.screenshot(path=SCREENSHOTS.format("dx-refused"), full_page=True)
+
+
+def test_axe_finds_what_these_fixes_removed(browser_page):
+    """A canary: on the markup this work replaced (a list that is its own status region, the
+    quiet button white on a light page) axe reports serious violations, so a silent axe (not
+    injected, blocked) cannot pass the checks above."""
+    page = browser_page
+    page.set_content(
+        '<html lang="ja"><head><title>t</title></head>'
+        '<body style="background:#f4f6f8"><main><h1>監査</h1>'
+        '<ul role="status"><li>保存しました</li></ul>'
+        '<a href="#" style="color:#fff;background:transparent">CSVで出力</a></main></body></html>'
+    )
+    found = {v["id"] for v in axe_violations(page, "canary")}
+    assert {"listitem", "color-contrast"} <= found
+
+
+@pytest.fixture
+def councilors(request):
+    """tests/council/conftest.py's council (imported above) under a name of this module."""
+    return request.getfixturevalue("council")
+
+
+def test_council_reader_has_no_serious_violations(live_server, browser_page, councilors):
+    meeting_id = create_meeting(councilors, title="第4回定例会 本会議")
+    material = upload_material(councilors, meeting_id, title="議案第12号", pages=["一", "二"])
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "giin.a", "/council/")
+    check(page, "council (councilor)")
+    page.goto(f"{base}/council/materials/{material.json()['id']}/")
+    page.wait_for_function("document.getElementById('r-img').naturalWidth > 0")
+    check(page, "council reader")
+    assert_no_horizontal_overflow(page)
