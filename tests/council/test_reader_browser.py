@@ -45,14 +45,15 @@ def test_councilor_reads_draws_and_annotates_offline_on_an_ipad(live_server, bro
     page.get_by_label("ワンタイムコード").fill(code)
     page.get_by_role("button", name="ログイン").click()
     page.wait_for_url(f"{base}/council/")
-    page.get_by_role("link", name="議案第12号 補正予算").first.click()
+    with page.expect_response(lambda r: f"/materials/{material_id}/pages/1/" in r.url):
+        page.get_by_role("link", name="議案第12号 補正予算").first.click()
     page.wait_for_url(f"{base}/council/materials/{material_id}/**")
-    page.wait_for_function("document.getElementById('r-img').naturalWidth > 0")
 
-    page.get_by_role("button", name="次のページ").click()
+    # Locators and network waits only: the page's CSP forbids eval (wait_for_function).
+    with page.expect_response(lambda r: f"/materials/{material_id}/pages/2/" in r.url):
+        page.get_by_role("button", name="次のページ").click()
     assert page.locator("#r-page").input_value() == "2"
-    page.wait_for_function("document.getElementById('r-img').src.includes('/pages/2/')")
-    page.wait_for_function("document.getElementById('r-img').naturalWidth > 0")
+    page.locator("#r-img[src*='/pages/2/']").wait_for()
 
     page.get_by_role("button", name="ペン").click()
     box = page.locator("#r-ink").bounding_box()
@@ -67,7 +68,7 @@ def test_councilor_reads_draws_and_annotates_offline_on_an_ipad(live_server, bro
     assert len(stored.data["strokes"]) == 1
 
     page.reload()
-    page.wait_for_function("document.getElementById('r-ink').dataset.strokes === '1'")
+    page.locator("#r-ink[data-strokes='1']").wait_for(state="attached")
     assert page.locator("#r-page").input_value() == "2"
 
     page.context.set_offline(True)
@@ -76,7 +77,7 @@ def test_councilor_reads_draws_and_annotates_offline_on_an_ipad(live_server, bro
     page.mouse.click(box["x"] + 200, box["y"] + 300)
     page.get_by_label("メモ", exact=True).last.fill("財源の内訳を質問する")
     page.get_by_role("button", name="保存", exact=True).click()
-    page.wait_for_function("document.getElementById('r-sync').textContent.includes('オンライン')")
+    page.locator("#r-sync", has_text="オンライン").wait_for()
     assert "財源" not in str(Annotation.objects.get(owner=user, page=2).data)
 
     page.context.set_offline(False)
