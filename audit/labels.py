@@ -32,6 +32,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "directory.group_member_added": _("Group member added"),
     "directory.delegation_created": _("Delegation created"),
     "directory.delegation_revoked": _("Delegation revoked"),
+    "directory.absence_registered": _("Absence registered"),
+    "directory.absence_cancelled": _("Absence withdrawn"),
     "directory.reorg_staged": _("Reorganisation staged"),
     "directory.reorg_applied": _("Reorganisation applied"),
     "directory.reorg_cancelled": _("Reorganisation cancelled"),

@@ -171,6 +171,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "fy_label": fiscal_year_label(board.fiscal_year),
         "years": range(board.fiscal_year - 4, board.fiscal_year + 2),
         "total": board.total,
+        "summary": [
+            (_DECIDED[0], board.total.decided),
+            (_PERIOD[2][0], board.total.electronic_rate),
+            (_LEAD[0][0], board.total.median),
+            (_LEAD[1][0], board.total.p90),
+            (_SENT_BACK[0], board.total.send_back_rate),
+            (_SHEETS[0], board.total.sheets),
+        ],
         "sections": sections,
         "chart_data": {"charts": charts},
     }
