@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format messages bench clean
+.PHONY: run test lint format messages bench screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+
+# The pictures of docs/user-guide.md (Debian's chromium; a throw-away data dir, never ./var).
+screenshots: $(STAMP) messages
+	$(PY) docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) var
