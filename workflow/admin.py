@@ -28,6 +28,13 @@ from workflow.models import (
     AuthorityRuleSet,
     Category,
     ConsultationRule,
+    LetterTemplate,
+    ProposalTemplate,
+)
+from workflow.rendering.letter_template import (
+    PLACEHOLDERS,
+    LetterTemplateError,
+    check_letter_template,
 )
 
 
@@ -215,3 +222,50 @@ class AuthorityRuleSetAdmin(AuditedAdmin):
 
 # DX action plans (workflow/dx/): their admin lives with them.
 from workflow.dx import admin as _dx_admin  # noqa: E402, F401
+
+# --- what the 文書 section maintains for drafting ---------------------------------------------
+
+
+@admin.register(ProposalTemplate)
+class ProposalTemplateAdmin(AuditedAdmin):
+    list_display = ("name", "category", "is_active", "sort_order")
+    list_filter = ("category", "is_active")
+
+
+class LetterTemplateForm(forms.ModelForm):
+    class Meta:
+        model = LetterTemplate
+        fields = ("name", "file", "is_active")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload is None:
+            return upload
+        upload.seek(0)
+        try:
+            used = check_letter_template(upload.read())
+        except LetterTemplateError as exc:
+            raise ValidationError(gettext("This is not a usable Word (.docx) template.")) from exc
+        finally:
+            upload.seek(0)
+        if not used:
+            raise ValidationError(
+                gettext("The template uses none of the placeholders: %(names)s")
+                % {"names": ", ".join("{{ " + name + " }}" for name in PLACEHOLDERS)}
+            )
+        return upload
+
+
+@admin.register(LetterTemplate)
+class LetterTemplateAdmin(AuditedAdmin):
+    form = LetterTemplateForm
+    list_display = ("name", "is_active", "uploaded_at", "uploaded_by")
+    readonly_fields = ("uploaded_at", "uploaded_by")
+
+    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+        if not change:
+            obj.uploaded_by = request.user
+        if obj.is_active:
+            # One template in use at a time: the newly chosen one replaces the previous.
+            LetterTemplate.objects.filter(is_active=True).exclude(pk=obj.pk).update(is_active=False)
+        super().save_model(request, obj, form, change)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.exceptions import ValidationFailed
 from audit.validators import validate_amount_yen, validate_text, validate_title
 from workflow import services
+from workflow.drafting_models import ProposalTemplate
 from workflow.models import Category
 from workflow.proposals_models import Proposal
 
@@ -122,16 +123,53 @@ class ProposalForm(RoutePreviewForm):
         validators=[validate_text],
     )
 
-    field_order = ("title", "category", "amount", "body", "extra_approvers", "extra_consultees")
+    letter_body = forms.CharField(
+        label=_("Letter body (施行文書)"),
+        required=False,
+        help_text=_("What the outgoing letter says, if one is issued after the decision."),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        validators=[validate_text],
+    )
+    template = forms.ModelChoiceField(
+        queryset=ProposalTemplate.objects.filter(is_active=True),
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
-    def service_data(self) -> dict:
+    field_order = (
+        "title",
+        "category",
+        "amount",
+        "body",
+        "letter_body",
+        "extra_approvers",
+        "extra_consultees",
+    )
+
+    def service_data(self, *, editing: bool = False) -> dict:
         data = self.cleaned_data
-        return {
+        fields = {
             "title": data["title"],
             "body": data["body"],
             "category": data["category"].code,
             "amount": data["amount"],
+            "letter_body": data["letter_body"],
             **self.reviewers(),
+        }
+        if not editing:
+            fields["template"] = data["template"]
+        return fields
+
+    @staticmethod
+    def initial_from(template: ProposalTemplate) -> dict:
+        """A new proposal pre-filled from a 起案 template."""
+        body = "\n\n".join(part for part in (template.inquiry, template.body_skeleton) if part)
+        return {
+            "title": template.title_pattern,
+            "category": template.category.code,
+            "body": body,
+            "letter_body": template.letter_body,
+            "template": template.pk,
         }
 
 

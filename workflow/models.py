@@ -211,3 +211,6 @@ from workflow.attachments_models import (  # noqa: E402, F401
     RoundAttachment,
     RoundContent,
 )
+
+# isort: split
+from workflow.drafting_models import LetterTemplate, ProposalTemplate  # noqa: E402, F401

@@ -45,6 +45,16 @@ class Proposal(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.DECISION)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
+    # The outgoing letter's body (施行文書): not the internal 伺い文 of ``body``.
+    letter_body = models.TextField(_("letter body"), blank=True)
+    template = models.ForeignKey(
+        "workflow.ProposalTemplate",
+        verbose_name=_("template"),
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
     # Imported lazily by string: workflow.models imports this module at its end.
     category = models.ForeignKey(
         "workflow.Category", verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"

@@ -326,13 +326,25 @@ def proposal_issue_letter(
         issued_on=issued_on,
         addressee=addressee,
         subject=proposal.title,
-        body=body or proposal.body,
+        # The letter's own body: never the internal 伺い文 of the proposal.
+        body=body or proposal.letter_body,
         mayor_name=mayor.display_name if mayor else "",
         seal=seal,  # type: ignore[arg-type]  (validated by the caller: omitted | requested)
     )
 
 
 # --- reads of the HTML screens ----------------------------------------------------------------
+
+
+def letter_template_bytes() -> bytes | None:
+    """The city's active 施行文書 template (.docx bytes), or None for the built-in layout."""
+    from workflow.drafting_models import LetterTemplate
+
+    template = LetterTemplate.objects.filter(is_active=True).first()
+    if template is None:
+        return None
+    with template.file.open("rb") as handle:
+        return handle.read()
 
 
 def proposal_list_for_drafter(*, user: Any, drafter: Any) -> QuerySet[Proposal]:

@@ -31,6 +31,7 @@ from documents import services as documents_services
 from workflow import disposal, lists, permissions, selectors, services
 from workflow.absence_views import deputy_username_from
 from workflow.attachment_views import panel_context
+from workflow.drafting_models import ProposalTemplate
 from workflow.forms import (
     CirculationForm,
     DelegationForm,
@@ -124,11 +125,23 @@ def post_review_ack(request: HttpRequest, post_review_id: int) -> HttpResponse:
 # --- new proposal and route preview -----------------------------------------------------------
 
 
+def _template_from(request: HttpRequest) -> Any:
+    """The 起案 template chosen on the new-proposal page (``?template=<id>``), if any."""
+    raw = request.GET.get("template", "")
+    if not raw.isdigit() or len(raw) > 12:
+        return None
+    return ProposalTemplate.objects.filter(pk=int(raw), is_active=True).first()
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def proposal_create(request: HttpRequest) -> HttpResponse:
     """The new proposal form; saving makes a draft (then the detail page)."""
-    form = ProposalForm(request.POST or None, consult_choices=_consult_choices(request))
+    template = _template_from(request)
+    initial = ProposalForm.initial_from(template) if template else None
+    form = ProposalForm(
+        request.POST or None, initial=initial, consult_choices=_consult_choices(request)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             proposal = services.proposal_create(actor=request.user, **form.service_data())
@@ -198,6 +211,7 @@ def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
         "body": proposal.body,
         "category": proposal.category.code,
         "amount": proposal.amount,
+        "letter_body": proposal.letter_body,
         "extra_approvers": " ".join(reviewers["approve"]),
         "extra_consultees": reviewers["consult"],
     }
@@ -205,7 +219,9 @@ def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
     form = ProposalForm(request.POST or None, initial=initial, consult_choices=choices)
     if request.method == "POST" and form.is_valid():
         try:
-            services.proposal_update(actor=request.user, proposal=proposal, **form.service_data())
+            services.proposal_update(
+                actor=request.user, proposal=proposal, **form.service_data(editing=True)
+            )
         except KairanError as exc:
             form.add_error(None, exc.message)
             return _form_page(request, form, proposal=proposal, status=exc.status_code)
@@ -231,6 +247,9 @@ def _form_page(
         ),
         **preview,
         **(panel_context(request, proposal, can_edit=True) if proposal is not None else {}),
+        "drafting_templates": []
+        if proposal is not None
+        else list(ProposalTemplate.objects.filter(is_active=True).select_related("category")),
     }
     return render(request, "workflow/proposal_form.html", context, status=status)
 

@@ -24,6 +24,7 @@ from workflow.api.attachments import AttachmentOutput
 from workflow.proposals_models import PostReview, Proposal
 from workflow.rendering.decision_pdf import render_decision_pdf
 from workflow.rendering.issue_letter import render_issue_letter
+from workflow.rendering.letter_template import render_letter_from_template
 
 
 def _username(person: Any) -> str | None:
@@ -295,7 +296,13 @@ class ProposalIssueLetterApi(APIView):
         letter = selectors.proposal_issue_letter(
             proposal, **query.validated_data, issued_on=timezone.localdate()
         )
-        response = HttpResponse(render_issue_letter(letter), content_type=self.DOCX)
+        template = selectors.letter_template_bytes()
+        content = (
+            render_letter_from_template(letter, template)
+            if template
+            else render_issue_letter(letter)
+        )
+        response = HttpResponse(content, content_type=self.DOCX)
         response["Content-Disposition"] = (
             f'attachment; filename="proposal-{proposal.pk}-letter.docx"'
         )

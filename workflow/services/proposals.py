@@ -19,6 +19,8 @@ from directory.selectors import (
 )
 from documents.search import index_upsert
 from workflow import permissions, rules, tasks
+from workflow.attachments_models import ProposalAttachment
+from workflow.drafting_models import ProposalTemplate
 from workflow.flows import ProposalFlow, driving
 from workflow.notifications import resolve_ended_tasks
 from workflow.proposals_models import (
@@ -61,8 +63,13 @@ def proposal_create(
     amount: int | None = None,
     extra_approvers: Sequence[Person] = (),
     extra_consultees: Sequence[Person] = (),
+    letter_body: str = "",
+    template: ProposalTemplate | None = None,
 ) -> Proposal:
     """A draft proposal of the actor, with its route computed under today's rules (round 1).
+
+    ``template``: the 起案 template it was drafted from (its required attachments are checked at
+    submission); ``letter_body``: the body of the outgoing letter (施行文書), not the 伺い文.
 
     ``extra_approvers`` / ``extra_consultees``: optional reviewers the drafter adds (extra 回議
     steps, extra 合議 parties); kept with the proposal and on every round's route as optional
@@ -91,6 +98,8 @@ def proposal_create(
         amount=amount,
         drafter=drafter,
         drafting_unit=unit,
+        letter_body=letter_body or "",
+        template=template,
     )
     _apply_route_meta(proposal, route)
     proposal.save()
@@ -156,6 +165,7 @@ def proposal_update(
     recipients: Sequence[str] = _UNSET,
     extra_approvers: Sequence[Person] = _UNSET,
     extra_consultees: Sequence[Person] = _UNSET,
+    letter_body: str = _UNSET,
 ) -> Proposal:
     """Change a draft or returned proposal (drafter only) and recompute its route preview;
     ``recipients`` (usernames) only for a circulation, ``category``/``amount`` and the optional
@@ -175,6 +185,8 @@ def proposal_update(
         changed["title"] = _clean_title(title)
     if body is not _UNSET:
         changed["body"] = body or ""
+    if letter_body is not _UNSET:
+        changed["letter_body"] = letter_body or ""
     is_circulation = proposal.kind == Proposal.Kind.CIRCULATION
     if (category is not _UNSET or amount is not _UNSET) and is_circulation:
         raise ValidationFailed(_("A circulation has no category or amount."))
@@ -228,6 +240,7 @@ def proposal_submit(*, actor: Any, proposal: Proposal) -> Proposal:
         raise PermissionRefused(_("Only the drafter may submit this proposal."))
     if proposal.status not in permissions.EDITABLE:
         raise Conflict(_("Only a draft or a returned proposal can be submitted."))
+    _check_required_attachments(proposal)
     new_round = proposal.round + 1
     # The rules in force on the day of submission govern the round (the preview may be older).
     steps = _compute_route(proposal, drafter=person)
@@ -311,6 +324,27 @@ def _stop_round(
     if proposal.round:
         enqueue_with_change(tasks.announce_stopped, proposal.pk, proposal.round, action)
     return proposal
+
+
+def _check_required_attachments(proposal: Proposal) -> None:
+    """The attachments the proposal's template requires (見積書, 仕様書 …): each must be named in
+    the title of an attachment; ValidationFailed naming the missing ones."""
+    if proposal.template_id is None:
+        return
+    template = ProposalTemplate.objects.filter(pk=proposal.template_id).first()
+    required = template.required_list if template else []
+    if not required:
+        return
+    titles = list(
+        ProposalAttachment.objects.filter(proposal=proposal).values_list(
+            "document__title", flat=True
+        )
+    )
+    missing = [name for name in required if not any(name in title for title in titles)]
+    if missing:
+        raise ValidationFailed(
+            _("Attach these before submitting: %(names)s") % {"names": "、".join(missing)}
+        )
 
 
 def _clean_title(title: str) -> str:
