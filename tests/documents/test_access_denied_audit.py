@@ -24,7 +24,9 @@ DENIED = "documents.access_denied"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(settings):
+    # The process's own cache: its expiry follows time-machine's clock (Redis keeps real time).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     cache.clear()
     yield
     cache.clear()
