@@ -104,3 +104,29 @@ def on_approval_event(sender: Any, event: Any, **kwargs: Any) -> None:
     for person_ids, text, card in notices_for(event):
         for user_id in _user_ids(person_ids):
             system_notice_post(user_id=user_id, text=text, card=card)
+
+
+def notification_published(notification: Any) -> None:
+    """The header bell over the chat socket: a new in-app notification (directory's) becomes a
+    ``notification`` event with the recipient's unread count, in the notification's
+    transaction."""
+    from django.db import connection
+
+    from directory.notifications import notifications_unread_count
+
+    if not connection.in_atomic_block:
+        return  # created outside a transaction (bulk tools): the page shows it on next load
+    person = notification.recipient
+    publish(
+        [
+            Outgoing(
+                user_stream_key(person.user_id),
+                "notification",
+                {
+                    "title": notification.title,
+                    "url": notification.url,
+                    "unread": notifications_unread_count(person),
+                },
+            )
+        ]
+    )

@@ -39,6 +39,7 @@ def _i18n() -> str:
         "delete": _("Delete"),
         "confirm_delete": _("Delete this message? Auditors keep the original."),
         "mark_mandatory": _("Mark as must-read"),
+        "unread_n": _("%(n)s unread"),
         "file_record": _("File the thread as a record"),
         "filed": _("Filed as a record: %(title)s"),
         "file_failed": _("Could not file it as a record."),

@@ -243,3 +243,24 @@ def test_a_client_of_the_bare_contract_gets_only_contract_types(chat):
         await c.disconnect()
 
     run(scenario)
+
+
+def test_a_new_notification_updates_the_bell_over_the_socket(chat):
+    from directory.notifications import notification_create
+
+    person = chat.org.zaisei_staff
+    token = token_for(person.user)
+
+    async def scenario():
+        c = open_ws(token=token)
+        await c.connect()
+        await receive(c)
+        await database_sync_to_async(notification_create)(
+            recipient=person, kind="test", title="決裁が届きました", url="/approval/"
+        )
+        event = await receive_until(c, "notification")
+        assert event["title"] == "決裁が届きました"
+        assert event["unread"] == 1
+        await c.disconnect()
+
+    run(scenario)

@@ -401,6 +401,19 @@
         case "receipt":
           if (ev.room === roomId) refreshReceipts(ev.message);
           break;
+        case "notification":
+          var bell = document.querySelector('[data-testid="notifications-badge"]');
+          if (bell) {
+            var badge = bell.querySelector('[data-testid="notifications-unread"]');
+            if (!badge) {
+              badge = document.createElement("span");
+              badge.className = "badge";
+              badge.dataset.testid = "notifications-unread";
+              bell.appendChild(badge);
+            }
+            badge.textContent = fmt(T.unread_n, { n: ev.unread });
+          }
+          break;
         case "room_joined":
           addRoom(ev);
           break;
