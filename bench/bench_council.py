@@ -275,8 +275,9 @@ def bench_presenter(pdf: bytes, data: dict, env: dict, gotos: int) -> list[str]:
 
     async def follower(url: str, ready: list, results: list, stop: asyncio.Event) -> None:
         async with connect(url, max_queue=None) as ws:
-            while json.loads(await ws.recv())["type"] != "current":
-                pass
+            while (first := json.loads(await ws.recv()))["type"] != "current":
+                if first["type"] in ("error", "resync"):
+                    print("follower:", first, file=sys.stderr)
             ready.append(1)
             while not stop.is_set():
                 try:
@@ -310,6 +311,13 @@ def bench_presenter(pdf: bytes, data: dict, env: dict, gotos: int) -> list[str]:
                 await presenter.send(
                     json.dumps({"type": "goto", "material": material.pk, "page": page})
                 )
+                try:
+                    while True:
+                        said = json.loads(await asyncio.wait_for(presenter.recv(), 0.05))
+                        if said["type"] == "error":
+                            print("presenter:", said, file=sys.stderr)
+                except TimeoutError:
+                    pass
                 goal = time.monotonic() + 5
                 while time.monotonic() < goal and sum(len(r) for r in received) < (turn + 1) * len(
                     tokens

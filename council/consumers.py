@@ -72,6 +72,8 @@ def _followers_add(meeting_id: int, delta: int) -> int:
 
 
 class MeetingConsumer(StreamConsumer):
+    # The contract's page turn reaches every client; realtime's hello only with ?events=all.
+    basic_kinds = frozenset({"goto"})
     meeting: Any = None
     following = False
     counted = False

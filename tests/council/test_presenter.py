@@ -166,6 +166,24 @@ def test_only_people_who_may_see_the_meeting_connect(setup, council):
     run(scenario)
 
 
+def test_a_client_of_the_bare_contract_gets_the_page_turns(setup):
+    meeting_id, material_id, _embargoed, tokens = setup
+
+    async def scenario():
+        clerk, _ = await connect(meeting_id, token=tokens["clerk"])
+        bare = ws(path=path(meeting_id), token=tokens["a"], events=None)
+        connected, _ = await bare.connect()
+        assert connected
+        assert (await receive(bare))["type"] == "current"
+        await send(clerk, type="goto", material=material_id, page=3)
+        turn = await receive_until(bare, "goto")
+        assert (turn["material"], turn["page"]) == (material_id, 3)
+        for client in (clerk, bare):
+            await client.disconnect()
+
+    run(scenario)
+
+
 def test_session_cookie_works_too(setup, council):
     meeting_id, _material_id, _embargoed, _tokens = setup
     cookie = session_cookie(user_of(council.a))

@@ -276,7 +276,7 @@
   var retry = 1000;
   function connect() {
     var proto = location.protocol === "https:" ? "wss://" : "ws://";
-    var ws = new WebSocket(proto + location.host + cfg.ws + (state.lastEvent ? "?last_event_id=" + state.lastEvent : ""));
+    var ws = new WebSocket(proto + location.host + cfg.ws + "?events=all" + (state.lastEvent ? "&last_event_id=" + state.lastEvent : ""));
     state.socket = ws;
     ws.onopen = function () { retry = 1000; };
     ws.onmessage = function (e) {
