@@ -192,3 +192,13 @@ def test_the_nav_link_is_shown_to_the_role_only(client, fixture):
     assert 'data-testid="nav-kpi"' not in client.get("/approval/").content.decode()
     client.force_login(_member(fixture, "deputy"))
     assert 'data-testid="nav-kpi"' in client.get("/approval/").content.decode()
+
+
+def test_the_dx_office_sees_the_dashboard(client, fixture):
+    from tests.factories import OrgUnitFactory, make_person
+
+    office = OrgUnitFactory(name="デジタル推進課", level=2)
+    section = OrgUnitFactory(name="DX推進係", level=3, parent=office)
+    member = make_person("dx.staff", "電子 太郎", section, "主事")
+    client.force_login(member.user)
+    assert client.get(URL).status_code == 200
