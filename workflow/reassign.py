@@ -133,14 +133,17 @@ def pending_steps_reassign(change: ReorgChange) -> dict[str, list[dict[str, Any]
 def _move_steps(change, steps, target_of, holder, unit_rows) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     moves: list[tuple[ProposalStep, Person, int]] = []
+    # Labels once, not per step (translating each label per row was a tenth of the apply).
+    kinds = {value: str(label) for value, label in ProposalStep.Kind.choices}
+    states = {value: str(label) for value, label in State.choices}
     for step in steps:
         target = target_of[step.pk]
         new = holder(target)
         row = {
             "proposal": step.proposal_id,
             "title": step.proposal.title,
-            "step": step.get_kind_display(),
-            "state": step.get_state_display(),
+            "step": kinds[step.kind],
+            "state": states[step.state],
             "unit": step.unit.name,
             "from": step.approver.display_name,
         }
@@ -216,7 +219,16 @@ def _move_steps(change, steps, target_of, holder, unit_rows) -> list[dict[str, A
         if step.state == State.PENDING:
             count = notify.get(new.pk, (new, 0))[1]
             notify[new.pk] = (new, count + 1)
-    ProposalStep.objects.bulk_update([s for s, _n, _t in moves], ["approver", "unit"], CHUNK)
+    # One UPDATE per (new holder, unit): a few hundred small statements instead of bulk_update's
+    # CASE over thousands of rows (which took 40% of a 4,000-step apply).
+    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
+    for step, new, target in moves:
+        groups[(new.pk, target)].append(step.pk)
+    for (approver_id, unit_id), step_ids in groups.items():
+        for chunk in _ids_in_chunks(set(step_ids)):
+            ProposalStep.objects.filter(pk__in=chunk).update(
+                approver_id=approver_id, unit_id=unit_id
+            )
     for owner_id, task_ids in by_owner.items():
         for chunk in _ids_in_chunks(set(task_ids)):
             Task.objects.filter(pk__in=chunk).update(owner_id=owner_id)
