@@ -259,7 +259,7 @@ class AbsenceForm(DelegationForm):
     deputy who acts for them meanwhile (代決)."""
 
     person = forms.TypedChoiceField(label=_("Who is away"), coerce=int)
-    note = forms.CharField(label=_("Reason (optional)"), max_length=200, required=False)
+    note = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
     field_order = ["person", "start", "end", "note", "deputy"]
 
