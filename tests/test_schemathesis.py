@@ -2,16 +2,20 @@
 
 The schema is loaded from the Django application itself (WSGI, signed in with an API token of
 a 課長 of the demo city) and every operation gets a bounded, derandomised set of generated
-requests. Every other example has its path ids replaced by real objects (a draft and a submitted
-proposal with its pending task, a binder, a document, a register entry, a delegation), so calls
-reach the services instead of stopping at 404. Checks: not a server error, status code, content
-type and body conform to the schema. Failures are collected, printed with their totals and
-asserted empty at the end, so one run shows them all.
+requests. Every other example has its path ids replaced by real objects (a draft, a decided and a
+submitted proposal with its pending task, an attachment, a binder, a document, a register entry,
+a delegation), so calls reach the services instead of stopping at 404. Checks: not a server
+error; status code, content type and body conform to the schema. Failures are collected, printed
+with their totals and asserted empty at the end, so one run shows them all.
+
+Checked for server errors only, with the reason:
+* ``/api/v1/chat/`` and ``/api/v1/council/``: their views declare no serializers for the schema
+  (drf-spectacular: "unable to guess serializer"), so no body or answer is documented and the
+  conformance checks would only restate that; they belong to the chat and council apps and are
+  left to them (see the closing note of issue 9). Their path and query parameters are still
+  generated, and every answer must not be a 5xx.
 
 Excluded, with the reason:
-* ``/api/v1/chat/`` and ``/api/v1/council/``: their views declare no serializers for the schema
-  (drf-spectacular: "unable to guess serializer"), so no body or answer is documented; they
-  belong to the chat and council apps and are left to them (see the closing note of issue 9).
 * ``GET /api/schema/``: each call builds the whole schema (seconds); tests/test_openapi.py
   checks its content.
 """
@@ -40,10 +44,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
 USER = "yamaguchi.satoshi"  # 山口 聡, 財政課長: drafts, approves, keeps binders
 DRAFTER = "inoue.takuya"  # 井上 拓也, 財政係 主査: his proposal waits for 山口
-EXCLUDED_PREFIXES = ("/api/v1/chat/", "/api/v1/council/")
+UNDOCUMENTED_PREFIXES = ("/api/v1/chat/", "/api/v1/council/")
 EXCLUDED_PATHS = ("/api/schema/",)
 MAX_EXAMPLES = 12
-TIME_BUDGET_SECONDS = 240  # whole run; the remaining operations get one example each after it
+SMOKE_EXAMPLES = 5  # the undocumented operations: server errors only
+TIME_BUDGET_SECONDS = 180  # whole run; the remaining operations get one example each after it
 
 CHECKS = [
     st_checks.not_a_server_error,
@@ -51,11 +56,13 @@ CHECKS = [
     st_checks.content_type_conformance,
     st_checks.response_schema_conformance,
 ]
+SMOKE_CHECKS = [st_checks.not_a_server_error]
 
 
 @dataclass
 class Totals:
     operations: int = 0
+    smoke_operations: int = 0
     calls: int = 0
     statuses: Counter = field(default_factory=Counter)
     failures: dict[str, str] = field(default_factory=dict)
@@ -183,7 +190,8 @@ def test_api_answers_as_documented_without_server_errors(capsys):
 
     with capsys.disabled():
         print(
-            f"\nschemathesis: {totals.operations} operations, {totals.calls} calls, "
+            f"\nschemathesis: {totals.operations} operations fully checked, "
+            f"{totals.smoke_operations} for server errors only, {totals.calls} calls, "
             f"statuses {dict(sorted(totals.statuses.items()))}, "
             f"{len(totals.failures)} failing operations"
         )
@@ -201,15 +209,20 @@ def _run() -> Totals:
     started = time.monotonic()
     for result in schema.get_all_operations():
         operation = result.ok()
-        if operation.path.startswith(EXCLUDED_PREFIXES) or operation.path in EXCLUDED_PATHS:
+        if operation.path in EXCLUDED_PATHS:
             continue
-        totals.operations += 1
         over_budget = time.monotonic() - started > TIME_BUDGET_SECONDS
-        _exercise(operation, ids, 1 if over_budget else MAX_EXAMPLES, totals)
+        if operation.path.startswith(UNDOCUMENTED_PREFIXES):
+            totals.smoke_operations += 1
+            examples = 1 if over_budget else SMOKE_EXAMPLES
+            _exercise(operation, ids, examples, totals, SMOKE_CHECKS)
+        else:
+            totals.operations += 1
+            _exercise(operation, ids, 1 if over_budget else MAX_EXAMPLES, totals, CHECKS)
     return totals
 
 
-def _exercise(operation, ids: dict[str, list[int]], examples: int, totals: Totals) -> None:
+def _exercise(operation, ids: dict[str, list[int]], examples: int, totals: Totals, checks) -> None:
     counter = itertools.count()
     label = f"{operation.method.upper()} {operation.path}"
 
@@ -234,7 +247,7 @@ def _exercise(operation, ids: dict[str, list[int]], examples: int, totals: Total
         totals.calls += 1
         totals.statuses[response.status_code] += 1
         try:
-            case.validate_response(response, checks=CHECKS, headers=headers)
+            case.validate_response(response, checks=checks, headers=headers)
         except (Exception, BaseExceptionGroup) as exc:  # collected, reported at the end
             totals.failures.setdefault(label, f"{case.as_curl_command(headers)}\n{exc}")
 
