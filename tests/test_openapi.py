@@ -44,6 +44,10 @@ def _request_ref(operation: dict) -> str:
 
 def test_schema_is_for_signed_in_users_only(client):
     assert client.get("/api/schema/").status_code in {401, 403}
+    for page in ("/api/docs/", "/api/redoc/"):
+        response = client.get(page)
+        assert response.status_code == 302
+        assert response["Location"] == f"/accounts/login/?next={page}"
 
 
 def test_schema_lists_the_token_endpoint(schema):
