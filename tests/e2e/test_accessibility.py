@@ -212,7 +212,7 @@ def test_staff_screens_have_no_serious_violations(live_server, browser_page, cit
 
     response = page.goto(f"{base}/approval/kpi/")
     if response is not None and response.status == 200:
-        check(page, "KPI dashboard")
+        check(page, "KPI dashboard (staff)")
 
 
 def test_audit_console_has_no_serious_violations(live_server, browser_page, city):
@@ -279,6 +279,14 @@ def test_dx_plan_screens_at_ipad_size(live_server, browser_page, city):
     check(page, "DX plan approved")
     assert_no_horizontal_overflow(page)
     page.screenshot(path=SCREENSHOTS.format("dx-approved"), full_page=True)
+
+    # The KPI dashboard (workflow/kpi, another engineer's) is for committee members.
+    response = page.goto(f"{base}/approval/kpi/")
+    if response is not None and response.status != 404:
+        assert response.status == 200
+        page.wait_for_load_state("networkidle")
+        check(page, "KPI dashboard")
+        page.screenshot(path=SCREENSHOTS.format("kpi"), full_page=True)
 
 
 def test_a_refused_dx_action_leaves_the_browser_on_the_plan(live_server, browser_page, city):
