@@ -408,7 +408,9 @@ def test_send_back_without_a_comment_is_400_inline_and_changes_nothing(as_, dx):
     plan = submitted(dx)
     before = actions_of(plan)
 
-    html = refused(as_(SECRETARIAT), plan, "send-back", {"cost_comment": "高すぎる", "comment": "  "})
+    html = refused(
+        as_(SECRETARIAT), plan, "send-back", {"cost_comment": "高すぎる", "comment": "  "}
+    )
 
     assert 'data-status="400"' in html
     assert 'id="send-back-error" data-testid="inline-error"' in html
