@@ -138,7 +138,7 @@ def test_figures_equal_the_hand_computed_fixture(fixture):
 
     approvers = {g.key: g for g in board.approvers}
     kakari, kacho = approvers[fixture.p(KAKARI).pk], approvers[fixture.p(KACHO).pk]
-    assert sorted(kakari.durations) == [1, 1, 2, 6]
+    assert kakari.count == 4
     assert (kakari.median, kakari.p90) == (1.5, 4.8)
     assert (kacho.count, kacho.median, kacho.p90) == (3, 70.0, 205.2)
     assert board.approvers[0].key == fixture.p(KACHO).pk  # the slowest first
