@@ -54,12 +54,20 @@ class OriginCheckMiddleware(BaseMiddleware):
 
 @database_sync_to_async
 def user_for_token(key: str) -> Any:
-    from rest_framework.authtoken.models import Token
+    """The user of an API token, checked by the project's own token authentication class (DRF
+    settings: e.g. expiry), so a key the REST API refuses is refused here too."""
+    from rest_framework import exceptions
+    from rest_framework.authentication import TokenAuthentication
+    from rest_framework.settings import api_settings
 
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
+    classes = [
+        c for c in api_settings.DEFAULT_AUTHENTICATION_CLASSES if issubclass(c, TokenAuthentication)
+    ] or [TokenAuthentication]
+    try:
+        user, _token = classes[0]().authenticate_credentials(key)
+    except exceptions.AuthenticationFailed:
         return AnonymousUser()
-    return token.user
+    return user if user.is_active else AnonymousUser()
 
 
 def token_of(scope: dict[str, Any]) -> str | None:

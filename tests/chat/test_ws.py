@@ -264,3 +264,21 @@ def test_a_new_notification_updates_the_bell_over_the_socket(chat):
         await c.disconnect()
 
     run(scenario)
+
+
+def test_an_expired_token_is_refused_like_on_the_rest_api(chat, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    settings.TOKEN_DAYS = 1
+    user = chat.org.zaisei_staff.user
+    token = token_for(user)
+    Token.objects.filter(key=token).update(created=timezone.now() - timedelta(days=2))
+
+    async def scenario():
+        comm = open_ws(token=token)
+        assert (await comm.connect()) == (False, 4401)
+
+    run(scenario)
