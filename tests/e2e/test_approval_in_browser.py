@@ -75,7 +75,7 @@ def test_drafter_sees_the_route_grow_submits_and_the_kakaricho_approves(
     expect(decide).to_contain_text("市民 太郎")
     expect(decide).to_contain_text("1,000,000")  # the reason names the rule's threshold
     expect(preview.locator("[data-kind]")).to_have_count(3)
-    page.get_by_label("本文").fill("老朽化した発券機を更新する。")
+    page.locator("#id_body").fill("老朽化した発券機を更新する。")
     assert_no_horizontal_overflow(page)
     page.screenshot(path=SCREENSHOT_FORM, full_page=True)
 

@@ -55,7 +55,7 @@ def test_draft_with_attachments_send_back_resubmit_and_decide(
     sign_in(page, base, "madoguchi.staff", "/approval/proposals/new/")
     expect(page.get_by_test_id("attachments-after-save")).to_be_visible()
     page.get_by_label("件名").fill("窓口カウンターの修繕")
-    page.get_by_label("本文").fill("窓口カウンターを修繕してよろしいか伺います。")
+    page.locator("#id_body").fill("窓口カウンターを修繕してよろしいか伺います。")
     page.get_by_role("button", name="下書き保存").click()
     page.wait_for_url(re.compile(r".*/approval/proposals/\d+/$"))
     proposal = Proposal.objects.get(title="窓口カウンターの修繕")
