@@ -219,6 +219,10 @@ def main() -> None:
         cases = {
             "decided_rows (one 年度)": lambda: selectors.decided_rows(since=start, until=end),
             "step_rows (one 年度)": lambda: selectors.step_rows(since=start, until=end),
+            "dwell_aggregates (one 年度, by step and by approver)": lambda: [
+                selectors.dwell_aggregates(since=start, until=end, by=by)
+                for by in ("position", "approver_id")
+            ],
             "paper_decisions (one 年度)": lambda: selectors.paper_decisions(since=start, until=end),
             "dashboard(fy): every figure": lambda: selectors.dashboard(fy=fy),
         }
