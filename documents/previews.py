@@ -40,6 +40,9 @@ def _unavailable(exc: Exception) -> PreviewUnavailable:
     """A plain sentence for the user; the technical text (PdfStreamError, LibreOffice's output)
     goes to the log."""
     logger.warning("Page preview failed: %s", exc)
+    if isinstance(exc, rendering.ConversionUnavailable):
+        # Already a plain sentence that tells what is missing (LibreOffice on the server).
+        return PreviewUnavailable(str(exc))
     return PreviewUnavailable(
         _(
             "No preview can be shown for this file: it may be damaged, protected by a password, "
