@@ -17,8 +17,6 @@ pytestmark = pytest.mark.django_db
 
 LOCAL_BACKEND = "directory.backends.LocalAccountBackend"
 PAGES = ["/", "/approval/", "/records/", "/chat/", "/council/"]
-PLACEHOLDERS = {
-}
 
 
 @pytest.fixture
@@ -45,17 +43,6 @@ def test_pages_need_sign_in(client, path):
 
     assert response.status_code == 302
     assert response["Location"] == f"/accounts/login/?next={path}"
-
-
-@pytest.mark.parametrize(("path", "title"), PLACEHOLDERS.items())
-def test_placeholder_pages_say_in_preparation(signed_in, path, title):
-    response = signed_in.get(path)
-
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert f"<h1>{title} " in html
-    assert "準備中" in html
-    assert 'aria-current="page"' in html
 
 
 def test_layout_has_landmarks_skip_link_and_japanese_lang(signed_in):

@@ -21,7 +21,6 @@ from django.views.decorators.http import require_POST
 
 from audit.exceptions import KairanError, NotFound, ValidationFailed
 from documents import validation
-from documents.api.uploads import MULTIPART_SLACK_BYTES
 from workflow import selectors, services
 
 
@@ -54,10 +53,7 @@ def _back(request: HttpRequest, proposal_id: int) -> HttpResponse:
 
 
 def _upload_or_refuse(request: HttpRequest) -> Any:
-    # Refuse from Content-Length before the body is read (the file would be spooled to disk).
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    if length > validation.max_upload_bytes() + MULTIPART_SLACK_BYTES:
-        raise validation.too_large()
+    # An over-limit body never gets here: config.middleware refuses it before it is read.
     upload = request.FILES.get("file")
     if upload is None:
         raise ValidationFailed(_("Choose a file to attach."))
