@@ -18,10 +18,9 @@ from rest_framework.views import APIView
 from audit.exceptions import NotFound, PermissionRefused, ValidationFailed
 from council import permissions, rendering, selectors, services
 from council.models import Annotation, Material, Meeting
-from documents import validation
+from documents.api.uploads import refuse_oversize_body
 
 MAX_DB_ID = 2**31 - 1
-_MULTIPART_SLACK_BYTES = 1024 * 1024
 
 
 def _id(value: Any) -> int:
@@ -198,15 +197,6 @@ class MeetingSearchApi(APIView):
 # --- materials ---------------------------------------------------------------------------------
 
 
-def _refuse_oversize_body(request: Request) -> None:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > validation.max_upload_bytes() + _MULTIPART_SLACK_BYTES:
-        raise validation.too_large()
-
-
 def _file(request: Request) -> Any:
     upload = request.FILES.get("file")
     if upload is None:
@@ -220,7 +210,7 @@ class MaterialCreateApi(APIView):
     def post(self, request: Request) -> Response:
         if not permissions.can_manage(request.user):
             raise PermissionRefused(_("Only the council secretariat may upload materials."))
-        _refuse_oversize_body(request)
+        refuse_oversize_body(request)
         meeting = selectors.meeting_get(
             user=request.user, meeting_id=_id(request.data.get("meeting"))
         )
@@ -268,7 +258,7 @@ class MaterialVersionCreateApi(APIView):
         material = selectors.material_get(user=request.user, material_id=_id(material_id))
         if not permissions.can_manage(request.user):
             raise PermissionRefused(_("Only the council secretariat may replace materials."))
-        _refuse_oversize_body(request)
+        refuse_oversize_body(request)
         upload = _file(request)
         services.material_replace(
             actor=request.user,
