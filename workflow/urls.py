@@ -70,5 +70,4 @@ urlpatterns = [
     path("disposals/propose/", views.disposal_propose, name="disposal-propose"),
     path("dx/", include("workflow.dx.urls")),
     path("kpi/", include("workflow.kpi.urls")),
-    path("kpi/", include("workflow.kpi.urls")),
 ]
