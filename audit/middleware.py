@@ -11,13 +11,13 @@ async views: asgiref copies the context into the thread that runs a sync view.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest
 
-current_client_address: ContextVar[str | None] = ContextVar("audit_client_address", default=None)
+from audit.context import current_client_address
+from audit.services import client_address_of
 
 
 class ClientAddressMiddleware:
@@ -49,6 +49,4 @@ class ClientAddressMiddleware:
 
 
 def _address(request: HttpRequest) -> str | None:
-    from audit.services import client_address_of
-
     return client_address_of(request)

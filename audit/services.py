@@ -21,7 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.chain import GENESIS_HASH, event_hash, json_safe, safe_text
-from audit.middleware import current_client_address
+from audit.context import current_client_address
 from audit.models import AuditChainHead, AuditEvent
 
 # What the audit app itself records: an auditor's reading of the log is on the record too.
