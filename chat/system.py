@@ -52,8 +52,15 @@ def _user_ids(person_ids: list[int]) -> list[int]:
 
 def notices_for(event: Any) -> list[tuple[list[int], str, dict[str, Any]]]:
     """(person ids, text, card) for an approval event; empty for events chat does not show."""
-    from workflow.events import ProposalDecided, ProposalSentBack, ProposalTaskCreated
+    from workflow.events import (
+        ApprovalEvent,
+        ProposalDecided,
+        ProposalSentBack,
+        ProposalTaskCreated,
+    )
 
+    if not isinstance(event, ApprovalEvent):
+        return []  # a DX action plan's event: no proposal card
     base = {"proposal": event.proposal_id, "title": event.title}
     if isinstance(event, ProposalTaskCreated):
         return [

@@ -8,6 +8,7 @@ layer and cache, files on disk. Production: ``KAIRAN_DATABASE_URL`` (PostgreSQL,
 from __future__ import annotations
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -157,6 +158,12 @@ else:
                 ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
+            },
+            # Tests use a file too, like the embedded default: Django's in-memory test database
+            # runs in shared-cache mode, whose table locks fail a concurrent reader at once
+            # ("database table is locked") instead of waiting as WAL does (realtime tests).
+            "TEST": {
+                "NAME": str(Path(tempfile.gettempdir()) / f"kairan-test-{os.getpid()}.sqlite3")
             },
         }
     }
