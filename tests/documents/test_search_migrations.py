@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from documents.search import ALL, IndexEntry, index_replace_all, search
 from documents.search.engine import CHUNK, GIN, SEQ_SPAN
 from tests.documents.test_search import oracle
+from tests.migration_helpers import migrate, migrate_all_to_latest
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -28,9 +28,7 @@ def _entries() -> list[IndexEntry]:
 
 
 def _migrate(target: str) -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate([("documents", target)])
-    executor.loader.build_graph()
+    migrate("documents", target)
 
 
 def test_an_existing_index_survives_the_postgresql_migrations():
@@ -42,6 +40,7 @@ def test_an_existing_index_survives_the_postgresql_migrations():
         _migrate(latest)  # 0005 and 0006 with rows to carry over
     finally:
         _migrate(latest)
+        migrate_all_to_latest()
     for q in TERMS:
         page = search(q=q, visible={"document": ALL}, limit=100)
         assert {h.id for h in page.hits} == oracle(entries, q), q

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migration_helpers import migrate, migrate_all_to_latest
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -14,8 +15,7 @@ BEFORE, AFTER = "0010_disposal_proposal_binders", "0011_task_inbox_index_with_id
 
 
 def _migrate(target: str) -> None:
-    executor = MigrationExecutor(connection)
-    executor.migrate([("workflow", target)])
+    migrate("workflow", target)
 
 
 def _indexes() -> dict[str, tuple[str, bool]]:
@@ -37,6 +37,7 @@ def test_the_migration_swaps_the_index_and_back():
         )
     finally:
         _migrate(AFTER)
+        migrate_all_to_latest()
     assert set(_indexes()) == {"workflow_vf_task_inbox"}
 
 
@@ -55,6 +56,7 @@ def test_an_invalid_index_left_by_a_failed_build_is_rebuilt():
         _migrate(AFTER)
     finally:
         _migrate(AFTER)
+        migrate_all_to_latest()
         with connection.cursor() as cur:
             cur.execute("DROP TABLE IF EXISTS kairan_test_dupes")
     definition, valid = _indexes()["workflow_vf_task_inbox"]
