@@ -303,7 +303,7 @@ def test_a_refused_dx_action_leaves_the_browser_on_the_plan(live_server, browser
 
     page.wait_for_url(f"{base}/approval/dx/{plan.pk}/")
     expect(page.get_by_test_id("refusal")).to_be_visible()
-    assert page.evaluate("document.activeElement.dataset.testid") == "refusal"
+    expect(page.get_by_test_id("refusal")).to_be_focused()  # waits for the deferred script
     check(page, "DX refused action")
     page.screenshot(path=SCREENSHOTS.format("dx-refused"), full_page=True)
 
