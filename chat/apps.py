@@ -7,7 +7,9 @@ class ChatConfig(AppConfig):
     verbose_name = _("Chat")
 
     def ready(self) -> None:
-        from chat import receivers, search
+        from chat import access, receivers, search
 
         receivers.connect()
         search.register()
+        # Documents never imports chat: it asks chat who sees an attachment (room members).
+        access.register()

@@ -377,8 +377,8 @@ def message_send_with_attachment(
     *, actor: Any, room_id: Any, upload: Any, text: str = "", client_id: str = ""
 ) -> Message:
     """Store an uploaded file as a document (documents' upload checks: 413, 400) and send it as
-    a message, in one transaction. The document is confidential to the uploader's 課 in the
-    records; in chat only the room's members reach it (``attachment_open``)."""
+    a message, in one transaction. Only the room's members (and auditors) reach it, in chat
+    (``attachment_open``) and in the records (``chat.access``)."""
     from documents.models import Classification
     from documents.services import document_upload
 

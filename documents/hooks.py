@@ -11,6 +11,10 @@ The dependency arrow runs workflow → documents, so the workflow app registers 
 - ``decided_proposal(user, proposal_id)``: a decided proposal's number and title, or None
   when it is not decided or not visible to ``user``. Default (no workflow app): the id is
   accepted as it is. Documents never imports workflow: workflow registers all three.
+- ``owned_documents(user)``: documents whose visibility an app above documents decides (chat:
+  a message's attachment is seen by the members of its room, not by the uploader's 課). Each
+  app registers one resolver under its name with ``register_owner`` (chat does, in its
+  ``ready()``); like search kinds they stay registered through ``reset()``.
 """
 
 from __future__ import annotations
@@ -43,6 +47,19 @@ DisposalResolver = Callable[[str], ApprovedDisposal | None]
 ProposalResolver = Callable[[Any, int], DecidedProposal | None]
 
 
+@dataclass(frozen=True)
+class OwnedDocuments:
+    """What an owning app answers for one user: ``owned`` are the ids of every document whose
+    visibility it decides, ``visible`` those of them the user may see (each a set of ids or a
+    queryset of one id column, used as a subquery). Auditors see everything regardless."""
+
+    owned: Any
+    visible: Any
+
+
+OwnerResolver = Callable[[Any], OwnedDocuments]
+
+
 def _no_route_documents(person: Any) -> set[int]:
     return set()
 
@@ -59,6 +76,24 @@ def _proposal_as_given(user: Any, proposal_id: int) -> DecidedProposal | None:
 route_document_ids: RouteResolver = _no_route_documents
 approved_disposal: DisposalResolver = _no_disposal_approval
 decided_proposal: ProposalResolver = _proposal_as_given
+
+
+_owners: dict[str, OwnerResolver] = {}
+
+
+def register_owner(name: str, resolver: OwnerResolver) -> None:
+    """An app decides who sees the documents it owns (registering a name again replaces it)."""
+    _owners[name] = resolver
+
+
+def unregister_owner(name: str) -> None:
+    """Tests: forget an owner's resolver."""
+    _owners.pop(name, None)
+
+
+def owned_documents(user: Any) -> list[OwnedDocuments]:
+    """Every registered owner's answer for ``user`` (a signed-in, active user)."""
+    return [resolver(user) for resolver in _owners.values()]
 
 
 def register(

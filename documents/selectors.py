@@ -2,7 +2,9 @@
 
 - public: every signed-in user; internal: staff (not councilors);
 - confidential: members of the document's 課 and its 係, people on a related route
-  (``hooks.route_document_ids``) and auditors (``audit.view_auditevent``).
+  (``hooks.route_document_ids``) and auditors (``audit.view_auditevent``);
+- a document another app owns (``hooks.owned_documents``: chat attachments) is seen by whom
+  that app says (the room's members) and auditors, whatever its classification.
 
 The search package calls ``document_list_visible`` to filter hits and ``document_text`` for the
 text to index. A refused confidential record is audited (``documents.denials``).
@@ -66,7 +68,13 @@ def document_list_visible(*, user: Any, include_disposed: bool = False) -> Query
     if not include_disposed:
         documents = documents.filter(disposed_at__isnull=True)
     allowed = _visibility(user, confidential_ids=route_ids_for(user))
-    return documents if allowed is None else documents.filter(allowed)
+    if allowed is None:
+        return documents
+    if user is not None and user.is_authenticated and user.is_active:
+        # Documents another app owns (chat attachments): that app alone says who sees them.
+        for owned in hooks.owned_documents(user):
+            allowed = (allowed & ~Q(pk__in=owned.owned)) | Q(pk__in=owned.visible)
+    return documents.filter(allowed)
 
 
 def document_get(*, user: Any, document_id: int) -> Document:
