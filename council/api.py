@@ -315,7 +315,7 @@ class MaterialPageImageApi(APIView):
             reader_id=request.user.pk,
             reader_name=(person.display_name if person else request.user.get_username()),
         )
-        if size == "page" and permissions.is_councilor(request.user):
+        if size == "page" and not permissions.is_secretariat(request.user):
             from council.background import run_later
 
             # After the response: a reader never waits for a write (既読 follows within moments).

@@ -43,10 +43,18 @@ def goto_for_user(user: Any, material_id: Any, page: Any) -> dict | None:
     return {"material": material.pk, "page": page, "title": material.title}
 
 
-def goto_visible(payload: dict[str, Any], *, everything: bool, committees: set[int]) -> bool:
+def goto_visible(
+    payload: dict[str, Any],
+    *,
+    everything: bool,
+    committees: set[int],
+    councilor: bool = True,
+    person_id: int | None = None,
+) -> bool:
     """Whether a stored ``goto`` is visible to a connection, from the event alone (no query):
     the secretariat sees everything; a councilor a material from its publish_at on, for all or
-    for a committee they belong to (their committees are read at connect)."""
+    for a committee they belong to (their committees are read at connect); a named executive
+    (``person_id``) a material from its publish_at on when they are among its readers."""
     if everything:
         return True
     try:
@@ -54,7 +62,11 @@ def goto_visible(payload: dict[str, Any], *, everything: bool, committees: set[i
     except (KeyError, TypeError, ValueError):
         return False
     audience = payload.get("audience")
-    return published and (
+    if not published:
+        return False
+    if audience == "people":
+        return person_id is not None and person_id in (payload.get("readers") or [])
+    return councilor and (
         audience == "all" or (audience == "committee" and payload.get("committee") in committees)
     )
 
@@ -79,6 +91,8 @@ class MeetingConsumer(StreamConsumer):
     counted = False
     can_present = False
     sees_everything = False
+    is_councilor = False
+    person_id: int | None = None  # a named executive's Person id
     committees: set[int] = set()  # replaced per connection
 
     async def stream_key(self) -> str | None:
@@ -93,6 +107,8 @@ class MeetingConsumer(StreamConsumer):
         self.can_present = bool(meeting and permissions.can_present(self.user))
         self.sees_everything = permissions.is_secretariat(self.user)
         councilor = permissions.councilor_for(self.user)
+        self.is_councilor = councilor is not None
+        self.person_id = permissions.named_reader_id(self.user)
         self.committees = (
             set(councilor.committees.values_list("pk", flat=True)) if councilor else set()
         )
@@ -115,7 +131,13 @@ class MeetingConsumer(StreamConsumer):
     async def filter_event(self, kind: str, payload: dict[str, Any]) -> dict[str, Any] | None:
         if kind != "goto" or not self.following:
             return None
-        if not goto_visible(payload, everything=self.sees_everything, committees=self.committees):
+        if not goto_visible(
+            payload,
+            everything=self.sees_everything,
+            committees=self.committees,
+            councilor=self.is_councilor,
+            person_id=self.person_id,
+        ):
             return None
         return {k: payload.get(k) for k in ("material", "page", "title")}
 

@@ -153,6 +153,7 @@ class Material(models.Model):
         ALL = "all", _("All councilors")
         COMMITTEE = "committee", _("Members of a committee")
         SECRETARIAT = "secretariat", _("Secretariat only")
+        PEOPLE = "people", _("Named executives")
 
     meeting = models.ForeignKey(
         Meeting, verbose_name=_("meeting"), on_delete=models.PROTECT, related_name="materials"
@@ -176,6 +177,13 @@ class Material(models.Model):
         null=True,
         blank=True,
         related_name="materials",
+    )
+    # Audience ``people``: the named executives (directory staff: 市長, 部長…) who may read it.
+    readers = models.ManyToManyField(
+        "directory.Person",
+        verbose_name=_("named readers"),
+        related_name="council_materials",
+        blank=True,
     )
     publish_at = models.DateTimeField(_("publish at"))
     # Set by the first request that finds the material published (notifications go out once).
@@ -210,9 +218,14 @@ class Material(models.Model):
 
     @property
     def audience_label(self) -> str:
+        """The API spelling: ``all``, ``committee:<name>``, ``secretariat`` or
+        ``person:<username>[,person:<username>…]`` (named executives, by user name)."""
         committee = self.committee if self.committee_id else None
         if self.audience == self.Audience.COMMITTEE and committee is not None:
             return f"committee:{committee.name}"
+        if self.audience == self.Audience.PEOPLE and self.pk:
+            names = sorted(self.readers.values_list("user__username", flat=True))
+            return ",".join(f"person:{name}" for name in names)
         return self.audience
 
 

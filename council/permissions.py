@@ -2,8 +2,10 @@
 
 The secretariat (議会事務局) are directory people with a post in the unit named by
 ``KAIRAN_COUNCIL_SECRETARIAT_UNIT`` or in one of its sub-units. Councilors are local people of
-kind ``councilor`` with an active ``Councilor`` profile. Nobody else sees the council module;
-administrators get no special view (annotations in particular are the owner's only).
+kind ``councilor`` with an active ``Councilor`` profile. Named executives (市長, 部長… — directory
+staff named as readers of a material, audience ``person:<username>``) use the module only while at
+least one material addressed to them is published, and see only those. Nobody else sees the
+council module; administrators get no special view (annotations are the owner's only).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def secretariat_unit_ids() -> set[int]:
 
 def _roles(user: Any) -> dict[str, Any]:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return {"secretariat": False, "councilor": None}
+        return {"secretariat": False, "councilor": None, "staff_person_id": None}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
@@ -53,7 +55,8 @@ def _roles(user: Any) -> dict[str, Any]:
     councilor = None
     if person is not None and person.kind == Person.Kind.COUNCILOR:
         councilor = Councilor.objects.filter(person=person, is_active=True).first()
-    roles = {"secretariat": secretariat, "councilor": councilor}
+    staff_person_id = person.pk if person is not None and person.kind == Person.Kind.STAFF else None
+    roles = {"secretariat": secretariat, "councilor": councilor, "staff_person_id": staff_person_id}
     setattr(user, _CACHE_ATTR, roles)
     return roles
 
@@ -76,8 +79,32 @@ def is_councilor(user: Any) -> bool:
     return councilor_for(user) is not None
 
 
+def named_reader_id(user: Any) -> int | None:
+    """The ``Person`` id of a member of staff outside the secretariat (a possible named
+    executive); None for everyone else."""
+    roles = _roles(user)
+    return None if roles["secretariat"] else roles["staff_person_id"]
+
+
+def is_named_reader(user: Any) -> bool:
+    """A named executive with at least one material published to them now."""
+    person_id = named_reader_id(user)
+    if person_id is None:
+        return False
+    from django.utils import timezone
+
+    from council.models import Material
+
+    return Material.objects.filter(
+        audience=Material.Audience.PEOPLE,
+        readers=person_id,
+        publish_at__lte=timezone.now(),
+        current_version__isnull=False,
+    ).exists()
+
+
 def may_use_council(user: Any) -> bool:
-    return is_secretariat(user) or is_councilor(user)
+    return is_secretariat(user) or is_councilor(user) or is_named_reader(user)
 
 
 def can_manage(user: Any) -> bool:

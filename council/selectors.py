@@ -4,6 +4,9 @@
 * Councilors: plenary meetings and the meetings of their committees; a material only from its
   ``publish_at`` on and only for its audience (``all``, or ``committee`` when they are a member).
   Before ``publish_at`` it does not exist for them: not in lists, not by id, not its pages.
+* Named executives (audience ``people``: directory staff named as readers, e.g. 市長, 部長): a
+  material addressed to them, from its ``publish_at`` on, and the meetings of those materials —
+  nothing else, and nothing before ``publish_at``.
 * Annotations: the owner's only — nobody else, the secretariat and administrators included.
 * Everyone else: nothing.
 """
@@ -26,6 +29,7 @@ from council.models import (
     Meeting,
     PageView,
 )
+from directory.models import Person
 
 
 def _not_found() -> NotFound:
@@ -41,10 +45,25 @@ def meeting_list_visible(*, user: Any) -> QuerySet[Meeting]:
         return meetings
     councilor = permissions.councilor_for(user)
     if councilor is None:
-        return meetings.none()
+        person_id = permissions.named_reader_id(user)
+        if person_id is None:
+            return meetings.none()
+        return meetings.filter(
+            pk__in=_named_materials(person_id, timezone.now()).values("meeting_id")
+        )
     return meetings.filter(
         Q(committee__isnull=True) | Q(committee__in=councilor.committees.all())
     ).distinct()
+
+
+def _named_materials(person_id: int, now: Any) -> QuerySet[Material]:
+    """Materials published (by ``now``) to the named executive ``person_id``."""
+    return Material.objects.filter(
+        audience=Material.Audience.PEOPLE,
+        readers=person_id,
+        publish_at__lte=now,
+        current_version__isnull=False,
+    )
 
 
 def meeting_get(*, user: Any, meeting_id: int) -> Meeting:
@@ -60,9 +79,12 @@ def material_list_visible(*, user: Any, at: Any = None) -> QuerySet[Material]:
     if permissions.is_secretariat(user):
         return materials
     councilor = permissions.councilor_for(user)
-    if councilor is None:
-        return materials.none()
     now = at or timezone.now()
+    if councilor is None:
+        person_id = permissions.named_reader_id(user)
+        if person_id is None:
+            return materials.none()
+        return materials.filter(pk__in=_named_materials(person_id, now).values("pk"))
     committees = councilor.committees.all()
     return materials.filter(
         Q(meeting__committee__isnull=True) | Q(meeting__committee__in=committees),
@@ -160,6 +182,18 @@ def annotations_mine(*, user: Any, material: Material | None = None) -> QuerySet
 # --- read tracking (secretariat) --------------------------------------------------------------
 
 
+def audience_people(material: Material) -> list[Person]:
+    """Everyone the material is for (notifications, 既読): its councilors, or its named
+    executives (active ones)."""
+    if material.audience == Material.Audience.PEOPLE:
+        return list(
+            material.readers.filter(is_active=True)
+            .select_related("user")
+            .order_by("display_name", "pk")
+        )
+    return [c.person for c in audience_councilors(material)]
+
+
 def audience_councilors(material: Material) -> QuerySet[Councilor]:
     councilors = Councilor.objects.filter(is_active=True, person__is_active=True).select_related(
         "person__user"
@@ -168,23 +202,23 @@ def audience_councilors(material: Material) -> QuerySet[Councilor]:
         councilors = councilors.filter(committees=material.meeting.committee_id)
     if material.audience == Material.Audience.COMMITTEE:
         councilors = councilors.filter(committees=material.committee_id)
-    elif material.audience == Material.Audience.SECRETARIAT:
+    elif material.audience in (Material.Audience.SECRETARIAT, Material.Audience.PEOPLE):
         return councilors.none()
     return councilors.distinct()
 
 
 def read_status(*, material: Material) -> dict:
     """既読: how many of the audience opened any page, and who has not."""
-    audience = list(audience_councilors(material))
+    audience = audience_people(material)
     readers = set(
         PageView.objects.filter(material=material).values_list("user_id", flat=True).distinct()
     )
-    unread = [c for c in audience if c.person.user_id not in readers]
+    unread = [p for p in audience if p.user_id not in readers]
     return {
         "read": len(audience) - len(unread),
         "total": len(audience),
-        "unread": [c.person.username for c in unread],
-        "unread_names": [c.person.display_name for c in unread],
+        "unread": [p.username for p in unread],
+        "unread_names": [p.display_name for p in unread],
     }
 
 

@@ -32,6 +32,7 @@ from council.models import (
     Meeting,
     PageView,
 )
+from directory.models import Person
 from documents import validation
 from documents.rendering import (
     ConversionFailed,
@@ -138,14 +139,55 @@ def agenda_item_add(
 # --- materials ---------------------------------------------------------------------------------
 
 
-def parse_audience(value: Any) -> tuple[str, Committee | None]:
-    """``all``, ``secretariat`` or ``committee:<name>`` (400 otherwise)."""
+PERSON_PREFIX = "person:"
+MAX_NAMED_READERS = 100
+
+
+def parse_audience(value: Any) -> tuple[str, Committee | None, list[Person]]:
+    """``all``, ``secretariat``, ``committee:<name>`` or named executives
+    ``person:<username>[,person:<username>…]`` (directory staff; 400 otherwise).
+
+    Returns (audience kind, committee, named readers).
+    """
     text = str(value or "all").strip()
     if text in (Material.Audience.ALL, Material.Audience.SECRETARIAT):
-        return text, None
+        return text, None, []
     if text.startswith("committee:"):
-        return Material.Audience.COMMITTEE, _committee_named(text.split(":", 1)[1])
-    raise ValidationFailed(_("The audience must be all or committee:<name>."))
+        return Material.Audience.COMMITTEE, _committee_named(text.split(":", 1)[1]), []
+    if text.startswith(PERSON_PREFIX):
+        return Material.Audience.PEOPLE, None, _named_readers(text)
+    raise ValidationFailed(
+        _("The audience must be all, committee:<name>, secretariat or person:<username>.")
+    )
+
+
+def _named_readers(text: str) -> list[Person]:
+    names: list[str] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.startswith(PERSON_PREFIX) or not part[len(PERSON_PREFIX) :].strip():
+            raise ValidationFailed(
+                _("Name each executive as person:<username>, separated by commas.")
+            )
+        name = part[len(PERSON_PREFIX) :].strip()
+        if name not in names:
+            names.append(name)
+    if not names or len(names) > MAX_NAMED_READERS:
+        raise ValidationFailed(_("Name between 1 and 100 executives."))
+    people = {
+        p.user.get_username(): p
+        for p in Person.objects.filter(
+            user__username__in=names, kind=Person.Kind.STAFF, is_active=True
+        ).select_related("user")
+    }
+    missing = [name for name in names if name not in people]
+    if missing:
+        raise ValidationFailed(
+            _("No member of staff with the user name %(names)s.") % {"names": ", ".join(missing)}
+        )
+    return [people[name] for name in names]
 
 
 def _prepare_file(*, content: IO[bytes], name: str | None, size_bytes: int) -> dict:
@@ -260,7 +302,7 @@ def material_upload(
         raise PermissionRefused(_("Only the council secretariat may upload materials."))
     clean_title = _clean_title(title)
     when = _clean_datetime(publish_at, "publish_at")
-    kind, committee = parse_audience(audience)
+    kind, committee, readers = parse_audience(audience)
     if agenda_item is not None and agenda_item.meeting_id != meeting.pk:
         raise ValidationFailed(_("The agenda item belongs to another meeting."))
     prepared = _prepare_file(content=content, name=name, size_bytes=size_bytes)
@@ -271,6 +313,7 @@ def material_upload(
         when=when,
         kind=kind,
         committee=committee,
+        readers=readers,
         agenda_item=agenda_item,
         prepared=prepared,
         request=request,
@@ -279,7 +322,7 @@ def material_upload(
 
 @atomic_service
 def _material_create(
-    *, actor, meeting, title, when, kind, committee, agenda_item, prepared, request
+    *, actor, meeting, title, when, kind, committee, readers, agenda_item, prepared, request
 ) -> Material:
     material = Material.objects.create(
         meeting=meeting,
@@ -290,6 +333,8 @@ def _material_create(
         publish_at=when,
         created_by=actor,
     )
+    if readers:
+        material.readers.set(readers)
     version = _version_create(material=material, number=1, prepared=prepared, actor=actor)
     material.current_version = version
     material.save(update_fields=["current_version"])
@@ -379,7 +424,7 @@ def _material_replace(*, actor, material, prepared, request) -> MaterialVersion:
 def _notify(material: Material, *, replaced: bool) -> int:
     from django.urls import reverse
 
-    from council.selectors import audience_councilors
+    from council.selectors import audience_people
     from directory.notifications import notification_create
 
     if replaced:
@@ -388,9 +433,9 @@ def _notify(material: Material, *, replaced: bool) -> int:
         title = _("New material: %(title)s") % {"title": material.title}
     url = reverse("council:reader", args=[material.pk])
     count = 0
-    for councilor in audience_councilors(material):
+    for person in audience_people(material):
         notification_create(
-            recipient=councilor.person,
+            recipient=person,
             kind="council.material_replaced" if replaced else "council.material_published",
             title=title,
             url=url,
@@ -543,6 +588,12 @@ def presenter_goto(*, actor: Any, meeting: Meeting, material: Material, page: in
         "publish_at": material.publish_at.isoformat(),
         "audience": material.audience,
         "committee": material.committee_id,
+        # Named executives (audience people): their person ids.
+        "readers": (
+            sorted(material.readers.values_list("pk", flat=True))
+            if material.audience == Material.Audience.PEOPLE
+            else []
+        ),
     }
     publish([Outgoing(f"council.meeting.{meeting.pk}", "goto", payload)])
     audit.record(

@@ -51,7 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_secretariat": permissions.is_secretariat(request.user),
         "committees": Committee.objects.all(),
     }
-    if permissions.is_councilor(request.user):
+    if not context["is_secretariat"]:  # a councilor or a named executive
         materials = list(
             selectors.material_list_visible(user=request.user).order_by("-publish_at")[:100]
         )
@@ -138,7 +138,7 @@ def material_upload(request: HttpRequest, meeting_id: int) -> HttpResponse:
             name=upload.name,
             size_bytes=upload.size,
             publish_at=request.POST.get("publish_at"),
-            audience=request.POST.get("audience") or "all",
+            audience=_form_audience(request.POST),
             request=request,
         )
     except PermissionRefused as exc:
@@ -148,6 +148,17 @@ def material_upload(request: HttpRequest, meeting_id: int) -> HttpResponse:
     else:
         messages.success(request, _("The material was uploaded."))
     return redirect("council:meeting", meeting.pk)
+
+
+def _form_audience(post) -> str:
+    """The form's audience in the API's spelling (named executives from the user-name field)."""
+    audience = post.get("audience") or "all"
+    if audience != "people":
+        return audience
+    import re
+
+    names = [n for n in re.split(r"[\s,、，]+", post.get("people") or "") if n]
+    return ",".join(f"person:{name}" for name in names) or "person:"
 
 
 @login_required

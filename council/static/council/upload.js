@@ -9,6 +9,12 @@
     var data = new FormData(form), local = data.get("publish_at");
     if (local) { data.set("publish_at", new Date(local).toISOString()); }
     data.set("meeting", form.dataset.meeting);
+    if (data.get("audience") === "people") {
+      /* Named executives: person:<username>,person:<username> (the API's spelling). */
+      data.set("audience", String(data.get("people") || "").split(/[\s,、，]+/).filter(Boolean)
+        .map(function (name) { return "person:" + name; }).join(","));
+    }
+    data.delete("people");
     var bar = document.getElementById("u-progress"), status = document.getElementById("u-status");
     var xhr = new XMLHttpRequest();
     xhr.open("POST", "/api/v1/council/materials/");
