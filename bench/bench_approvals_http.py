@@ -146,8 +146,8 @@ def main() -> None:
         from django.test.utils import CaptureQueriesContext
         from rest_framework.authtoken.models import Token
 
-        from workflow import services
         from workflow.models import ProposalStep
+        from workflow.proposals import services
 
         call_command("migrate", verbosity=0)
         t0 = time.monotonic()

@@ -53,7 +53,7 @@ def seed_org(per_section: int) -> dict:
     submitted by each drafter, so each 係長 has per_section pending first-approver tasks."""
     from directory.models import OrgUnit
     from tests.factories import OrgUnitFactory, make_person
-    from workflow import services
+    from workflow.proposals import services
 
     level = OrgUnit.Level
     bu = OrgUnitFactory(name="総務部", level=level.DEPARTMENT)
@@ -157,7 +157,7 @@ def main() -> None:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
-        from workflow import selectors
+        from workflow.proposals import selectors
 
         started = time.monotonic()
         call_command("migrate", verbosity=0)

@@ -51,8 +51,8 @@ def seed(units: int) -> tuple[int, list[int], list[int], list[int]]:
     """One decided proposal (the row to copy); the 課 ids and the approvers' person ids."""
     from directory.models import OrgUnit
     from tests.factories import OrgUnitFactory, make_person
-    from workflow import services
     from workflow.models import ProposalStep
+    from workflow.proposals import services
 
     level = OrgUnit.Level
     bu = OrgUnitFactory(name="総務部", level=level.DEPARTMENT)

@@ -103,8 +103,8 @@ def seed(count: int) -> dict:
     from django.core.management import call_command
 
     from directory.demo import PEOPLE
-    from workflow import services
     from workflow.models import Proposal, ProposalStep
+    from workflow.proposals import services
 
     call_command("seed_demo", stdout=io.StringIO())
     drafters = [u for u, _n, _unit, title, _x in PEOPLE if title in DRAFTER_TITLES]

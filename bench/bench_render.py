@@ -31,9 +31,9 @@ from docx.shared import Mm  # noqa: E402
 
 from directory.calendar import wareki  # noqa: E402
 from tests.workflow.test_rendering_pdf import route_of, sample_document  # noqa: E402
-from workflow.rendering.decision_pdf import action_text, render_decision_pdf  # noqa: E402
-from workflow.rendering.fonts import japanese_fonts  # noqa: E402
-from workflow.rendering.types import DecisionDocument  # noqa: E402
+from workflow.proposals.rendering.decision_pdf import action_text, render_decision_pdf  # noqa: E402
+from workflow.proposals.rendering.fonts import japanese_fonts  # noqa: E402
+from workflow.proposals.rendering.types import DecisionDocument  # noqa: E402
 
 
 def equivalent_docx(doc: DecisionDocument, path: Path) -> None:

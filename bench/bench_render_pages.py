@@ -43,7 +43,7 @@ from reportlab.pdfgen import canvas  # noqa: E402
 
 from documents.rendering import fit_scale, render_pages  # noqa: E402
 from documents.rendering.pages import WEBP_METHOD  # noqa: E402
-from workflow.rendering.fonts import japanese_fonts  # noqa: E402
+from workflow.proposals.rendering.fonts import japanese_fonts  # noqa: E402
 
 MAX_W, MAX_H = 1600, 2400
 PDFTOPPM = "/usr/bin/pdftoppm"

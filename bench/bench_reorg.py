@@ -90,7 +90,7 @@ def seed_pending(count: int, real: int) -> int:
     by staff of 係 that have a 係長, the rest copies of those (``clone_pending``)."""
     from directory.models import Assignment, OrgUnit
     from directory.selectors import unit_heads
-    from workflow import services
+    from workflow.proposals import services
 
     sections = list(OrgUnit.objects.filter(level=3, is_active=True).order_by("pk"))
     heads = unit_heads([s.pk for s in sections])
@@ -120,7 +120,7 @@ def clone_pending(count: int) -> int:
     20–40 minutes on this machine, copying a few seconds."""
     from viewflow.workflow.models import Process, Task
 
-    from workflow.proposals_models import Proposal, ProposalStep
+    from workflow.proposals.models import Proposal, ProposalStep
 
     if count <= 0:
         return 0
@@ -231,7 +231,7 @@ def naive_apply(csv_text: str) -> int:
     from directory.models import Assignment, OrgUnit, Person, Position
     from directory.selectors import unit_head
     from directory.unitmatch import UnitIndex
-    from workflow.proposals_models import Decision, Proposal, ProposalStep
+    from workflow.proposals.models import Decision, Proposal, ProposalStep
 
     moved = 0
     rows = list(csv.reader(io.StringIO(csv_text)))[1:]
@@ -323,7 +323,7 @@ def main() -> None:
 
         from directory import reorg
         from directory.models import OrgUnit, Person
-        from workflow.proposals_models import ProposalStep
+        from workflow.proposals.models import ProposalStep
 
         started = time.monotonic()
         call_command("migrate", verbosity=0)

@@ -26,7 +26,7 @@ def connect() -> None:
     from chat.system import on_approval_event
     from directory.models import Notification
     from directory.signals import directory_changed
-    from workflow.events import approval_event
+    from workflow.engine.events import approval_event
 
     post_save.connect(on_notification_saved, sender=Notification, dispatch_uid="chat.bell")
 

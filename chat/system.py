@@ -2,7 +2,8 @@
 a new task, a send-back, a decision and a 後閲 item. Approving or sending back from the card
 calls workflow's own API (same services, same permission checks).
 
-``on_approval_event`` is connected to ``workflow.events.approval_event`` in ``ChatConfig.ready``;
+``on_approval_event`` is connected to ``workflow.engine.events.approval_event`` in
+``ChatConfig.ready``;
 workflow sends it after its commit, and the notice is stored in a transaction of its own.
 """
 
@@ -52,7 +53,7 @@ def _user_ids(person_ids: list[int]) -> list[int]:
 
 def notices_for(event: Any) -> list[tuple[list[int], str, dict[str, Any]]]:
     """(person ids, text, card) for an approval event; empty for events chat does not show."""
-    from workflow.events import (
+    from workflow.engine.events import (
         ApprovalEvent,
         ProposalDecided,
         ProposalSentBack,

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from documents import services as documents_services
 from documents.models import Binder
 from tests.documents.conftest import make_pdf
-from workflow.proposals_models import Proposal
+from workflow.proposals.models import Proposal
 
 pytestmark = pytest.mark.django_db
 

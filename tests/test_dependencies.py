@@ -24,7 +24,11 @@ BELOW = {
     "council": {"audit", "realtime", "directory", "documents", "workflow"},
 }
 # What chat and council may take from workflow.
-WORKFLOW_SURFACE = {"workflow.selectors", "workflow.events", "workflow.services"}
+WORKFLOW_SURFACE = {
+    "workflow.proposals.selectors",
+    "workflow.engine.events",
+    "workflow.proposals.services",
+}
 
 
 def _imports(path: Path) -> list[tuple[int, str]]:

@@ -16,7 +16,7 @@ from audit.validators import has_visible_character, validate_text, validate_titl
 from documents.models import Binder, Document
 from tests.documents.conftest import make_pdf
 from workflow.dx.models import ActionPlan
-from workflow.proposals_models import Proposal
+from workflow.proposals.models import Proposal
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.exceptions import KairanError
 from directory.admin import AuditedAdmin
 from directory.models import OrgUnit
-from workflow import rules
+from workflow.authority import rules
 from workflow.models import (
     ApprovalLevel,
     AuthorityRule,
@@ -31,7 +31,7 @@ from workflow.models import (
     LetterTemplate,
     ProposalTemplate,
 )
-from workflow.rendering.letter_template import (
+from workflow.proposals.rendering.letter_template import (
     PLACEHOLDERS,
     LetterTemplateError,
     check_letter_template,

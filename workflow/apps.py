@@ -6,12 +6,14 @@ class WorkflowConfig(AppConfig):
 
     def ready(self) -> None:
         from documents import hooks as documents_hooks
-        from workflow import disposal, notifications, search, selectors
+        from workflow.disposal import services as disposal
+        from workflow.notifications import announce as notifications
+        from workflow.proposals import search, selectors
 
         notifications.connect()
         disposal.connect()
         # Reorganisations (directory.reorg) move pending steps with the post through this hook.
-        from workflow import reassign
+        from workflow.authority import reassign
 
         reassign.connect()
         search.register()

@@ -1,4 +1,5 @@
-"""The approval flow (回議) on viewflow: topology only; every write is in workflow/services/.
+"""The approval flow (回議) on viewflow: topology only; every write is in
+workflow/proposals/services/.
 
 One process per round (a submission). The route is variable-length, so instead of a chain of
 nodes a hub loops over the route's groups (steps sharing an ``order``)::
@@ -29,8 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from workflow.nodes import RouteHub, RouteJoin, RouteSplit
-from workflow.proposals_models import Proposal, ProposalStep
+from workflow.engine.nodes import RouteHub, RouteJoin, RouteSplit
+from workflow.proposals.models import Proposal, ProposalStep
 
 
 def review_screen(request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -105,7 +106,7 @@ class ProposalFlow(flow.Flow):
 class _Drive:
     """What the service driving the flow already holds, so callbacks need not read it again.
 
-    ``driving(proposal)`` is entered by workflow/services/ around each flow call while it
+    ``driving(proposal)`` is entered by workflow/proposals/services/ around each flow call while it
     holds the proposal's row lock, so its in-memory proposal is the current one. The hub's
     query for the next group is kept for the split and the review tasks' owners (one flow
     step, same transaction), then dropped.

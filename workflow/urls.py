@@ -2,7 +2,8 @@
 
 from django.urls import include, path
 
-from workflow import absence_views, attachment_views, list_views, views
+from workflow.authority import absence_views
+from workflow.proposals import attachment_views, list_views, views
 
 app_name = "workflow"
 

@@ -314,7 +314,7 @@ class ProposalCardApi(APIView):
     (workflow's selector); everyone else gets 404 and the link stays a plain link."""
 
     def get(self, request: Request, proposal_id: int) -> Response:
-        from workflow.selectors import proposal_get
+        from workflow.proposals.selectors import proposal_get
 
         proposal = proposal_get(user=request.user, proposal_id=proposal_id)
         return Response(

@@ -1,5 +1,6 @@
 """人事異動・組織改正 staged ahead (directory/reorg.py) with approvals following the post
-(workflow/reassign.py): the dry run lists every affected pending task and changes nothing; the
+(workflow/authority/reassign.py): the dry run lists every affected pending task and changes
+nothing; the
 apply moves a 課長's pending step to the new 課長, a merged 課's steps to its successor, continues
 numbering, is audited and idempotent; a staged one can be cancelled before its date.
 
@@ -24,9 +25,9 @@ from directory.models import Assignment, OrgUnit, Person
 from directory.notification_models import Notification
 from directory.reorg_models import Reorganisation
 from tests.workflow.conftest import city  # noqa: F401 (fixture)
-from workflow import services
 from workflow.models import Decision, DocumentCounter, Proposal, ProposalStep
-from workflow.selectors import task_list_for_user
+from workflow.proposals import services
+from workflow.proposals.selectors import task_list_for_user
 
 pytestmark = pytest.mark.django_db
 

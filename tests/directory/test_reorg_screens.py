@@ -15,7 +15,7 @@ from directory.models import Assignment
 from directory.reorg_models import Reorganisation
 from tests.factories import AssignmentFactory, PositionFactory
 from tests.workflow.conftest import city  # noqa: F401 (fixture)
-from workflow import services
+from workflow.proposals import services
 
 pytestmark = pytest.mark.django_db
 

@@ -41,7 +41,7 @@ from documents.rendering import (
     render_pages,
 )
 from documents.rendering import convert as convert_module
-from workflow.rendering.fonts import japanese_fonts
+from workflow.proposals.rendering.fonts import japanese_fonts
 
 BODY = "本市の電子決裁の運用に関し、議会資料はタブレットで閲覧する。予算、棚田、簿冊。"
 # (page size in points, rotation set afterwards with pypdf)

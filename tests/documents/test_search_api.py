@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from documents.search import index_upsert
 from workflow.models import Category
-from workflow.proposals_models import Proposal
-from workflow.search import proposal_entry
+from workflow.proposals.models import Proposal
+from workflow.proposals.search import proposal_entry
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/search/"

@@ -129,7 +129,7 @@ def test_outgoing_register_links_a_decided_proposal(org, zaisei_client):
 def test_outgoing_register_validates_against_the_real_workflow(org, zaisei_client):
     # The resolver workflow registers in its ready() (this module's fixture reset the hooks):
     # an unknown proposal is refused.
-    from workflow.selectors import decided_proposal_for
+    from workflow.proposals.selectors import decided_proposal_for
 
     hooks.register(proposal=decided_proposal_for)
     response = zaisei_client.post(

@@ -30,8 +30,8 @@ from tests.council.conftest import (  # noqa: F401 (fixtures)
     upload_material,
 )
 from tests.factories import TEST_PASSWORD, OrgUnitFactory, make_person
-from workflow import services as workflow_services
 from workflow.dx import services as dx_services
+from workflow.proposals import services as workflow_services
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_SOURCE = AXE.read_text(encoding="utf-8")

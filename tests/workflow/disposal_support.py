@@ -17,8 +17,9 @@ from documents import hooks
 from documents import services as documents_services
 from documents.models import Binder, Document
 from tests.documents.conftest import make_pdf, media_root  # noqa: F401 - a fixture
-from workflow import disposal, services
-from workflow.proposals_models import Proposal, ProposalStep
+from workflow.disposal import services as disposal
+from workflow.proposals import services
+from workflow.proposals.models import Proposal, ProposalStep
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 # Binders of 令和2年度 kept one year are due from 2022-04-01; 令和7年度 ones from 2027-04-01.

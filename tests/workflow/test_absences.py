@@ -13,8 +13,8 @@ from audit.models import AuditEvent
 from directory import absences
 from directory.models import Absence, Delegation
 from directory.selectors import may_act_for
-from workflow import services
 from workflow.models import ProposalStep
+from workflow.proposals import services
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,5 @@
-"""Proposal and task actions through workflow/services/: every action, every refusal, rounds,
+"""Proposal and task actions through workflow/proposals/services/: every action, every refusal,
+rounds,
 合議, 代決 with 後閲, and document numbers per 課 per fiscal year.
 
 The city is tests/workflow/conftest.py's; the rules are the shipped defaults (v1, 2000-04-01).
@@ -22,9 +23,9 @@ from audit.selectors import chain_verify
 from directory import services as directory_services
 from directory.models import Delegation
 from tests.workflow.conftest import make_ruleset
-from workflow import services
 from workflow.flows import ProposalFlow
 from workflow.models import Decision, DocumentCounter, PostReview, Proposal, ProposalStep
+from workflow.proposals import services
 
 pytestmark = pytest.mark.django_db
 

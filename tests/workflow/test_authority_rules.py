@@ -13,8 +13,8 @@ from django.utils import timezone
 from audit.exceptions import PermissionRefused, ValidationFailed
 from audit.models import AuditEvent
 from tests.workflow.conftest import make_ruleset
-from workflow import rules
 from workflow.admin import AuthorityRuleSetAdmin
+from workflow.authority import rules
 from workflow.models import (
     ApprovalLevel,
     AuthorityRule,

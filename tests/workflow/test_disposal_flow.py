@@ -26,9 +26,10 @@ from tests.workflow.disposal_support import file_pdf as _file
 from tests.workflow.disposal_support import hold as _hold
 from tests.workflow.disposal_support import make_binder as _binder
 from tests.workflow.disposal_support import pending_steps as _pending
-from workflow import disposal, services
-from workflow.disposal_models import DisposalProposalBinder
-from workflow.proposals_models import Proposal, ProposalStep
+from workflow.disposal import services as disposal
+from workflow.disposal.models import DisposalProposalBinder
+from workflow.proposals import services
+from workflow.proposals.models import Proposal, ProposalStep
 
 pytestmark = pytest.mark.django_db
 

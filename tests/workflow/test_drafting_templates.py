@@ -15,9 +15,9 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.documents.conftest import make_pdf
-from workflow import services
 from workflow.admin import LetterTemplateForm
 from workflow.models import Category, LetterTemplate, Proposal, ProposalStep, ProposalTemplate
+from workflow.proposals import services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 

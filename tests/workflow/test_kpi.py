@@ -29,11 +29,11 @@ import time_machine
 from django.contrib.auth.models import Group
 
 from documents.models import RegisterEntry
-from workflow import services
 from workflow.dx.models import DEFAULT_COMMITTEE_GROUP_NAME
 from workflow.kpi import selectors
 from workflow.kpi.selectors import percentile
 from workflow.models import ProposalStep
+from workflow.proposals import services
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ import pytest
 
 from tests.documents.conftest import make_pdf
 from tests.workflow.test_screens import BASE, DRAFTER, KACHO, KAKARI, OUTSIDER
-from workflow import lists, services
 from workflow.models import ProposalStep
+from workflow.proposals import lists, services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 

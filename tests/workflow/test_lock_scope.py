@@ -35,8 +35,8 @@ from tests.workflow.test_races import (
     submitted,
     user,
 )
-from workflow import services
 from workflow.models import Category, Proposal
+from workflow.proposals import services
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("audit", "directory", "documents", "workflow", "chat", "council", "config")

@@ -10,7 +10,7 @@ import django
 django.setup()
 from directory.models import Notification, OrgUnit
 from tests.factories import OrgUnitFactory, make_person
-from workflow import services
+from workflow.proposals import services
 bu = OrgUnitFactory(name="総務部", level=OrgUnit.Level.DEPARTMENT)
 ka = OrgUnitFactory(name="総務課", level=OrgUnit.Level.DIVISION, parent=bu)
 make_person("t.bucho", "部長", bu, "部長")

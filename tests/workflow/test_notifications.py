@@ -1,7 +1,7 @@
 """Notifications (issue 3, item 9): approval events derived from the engine's records, the
 in-app rows and e-mails they create, the header badge, the list page and the API.
 
-Scenarios run through workflow/services/ in the city of tests/workflow/conftest.py:
+Scenarios run through workflow/proposals/services/ in the city of tests/workflow/conftest.py:
 窓口係 主事 drafts → 窓口係長 → 市民課長 (decides).
 """
 
@@ -26,10 +26,15 @@ from directory import services as directory_services
 from directory.models import Notification, OrgUnit
 from directory.notifications import notification_create
 from tests.workflow.conftest import make_ruleset
-from workflow import services
 from workflow.dx import services as dx_services
-from workflow.events import ProposalDecided, ProposalSentBack, ProposalTaskCreated, approval_event
+from workflow.engine.events import (
+    ProposalDecided,
+    ProposalSentBack,
+    ProposalTaskCreated,
+    approval_event,
+)
 from workflow.models import Proposal, ProposalStep
+from workflow.proposals import services
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ from directory import services as directory_services
 from directory.models import Notification
 from directory.notifications import notifications_unread_count
 from tests.workflow.test_notifications import DRAFTER, KACHO, KAKARI, on_commit, user  # noqa: F401
-from workflow import services
 from workflow.models import ProposalStep
+from workflow.proposals import services
 
 pytestmark = pytest.mark.django_db
 
@@ -122,5 +122,7 @@ def test_with_external_workers_the_announcement_is_queued_with_the_approval(city
 
     queued = DBTaskResult.objects.order_by("id")[queued_before:]
     names = [row.task_path for row in queued]
-    assert "workflow.tasks.announce_task" in names  # the 課長's new task
-    assert "workflow.tasks.announce_decision" not in names  # an approval is not a decision
+    assert "workflow.notifications.tasks.announce_task" in names  # the 課長's new task
+    assert (
+        "workflow.notifications.tasks.announce_decision" not in names
+    )  # an approval is not a decision

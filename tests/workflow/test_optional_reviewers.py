@@ -14,8 +14,8 @@ from rest_framework.test import APIClient
 
 from audit.exceptions import ValidationFailed
 from audit.models import AuditEvent
-from workflow import services
 from workflow.models import ProposalReviewer
+from workflow.proposals import services
 
 pytestmark = pytest.mark.django_db
 

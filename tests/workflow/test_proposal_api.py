@@ -497,7 +497,7 @@ def test_the_inbox_lookup_is_an_index_only_scan_of_the_inbox_index(as_, city):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from workflow import selectors
+    from workflow.proposals import selectors
 
     for n in range(3):
         submitted(as_, title=f"索引{n}")

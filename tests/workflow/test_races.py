@@ -23,8 +23,8 @@ from viewflow.workflow.models import Task
 
 from audit.exceptions import Conflict
 from tests.workflow.conftest import make_ruleset
-from workflow import services
 from workflow.models import Decision, Proposal, ProposalStep
+from workflow.proposals import services
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

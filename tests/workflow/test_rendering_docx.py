@@ -13,8 +13,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
-from workflow.rendering.issue_letter import EAST_ASIAN_FONT, render_issue_letter
-from workflow.rendering.types import IssueLetter
+from workflow.proposals.rendering.issue_letter import EAST_ASIAN_FONT, render_issue_letter
+from workflow.proposals.rendering.types import IssueLetter
 
 
 def sample_letter(**changes: Any) -> IssueLetter:

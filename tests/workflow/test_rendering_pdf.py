@@ -14,8 +14,8 @@ import pypdfium2 as pdfium
 import pytest
 
 from tests.services import require
-from workflow.rendering import fonts as fonts_module
-from workflow.rendering.decision_pdf import (
+from workflow.proposals.rendering import fonts as fonts_module
+from workflow.proposals.rendering.decision_pdf import (
     CELL_W,
     FRAME_WIDTH,
     LABEL_W,
@@ -24,8 +24,8 @@ from workflow.rendering.decision_pdf import (
     render_decision_pdf,
     surname,
 )
-from workflow.rendering.fonts import find_ipaex, japanese_fonts, reset_font_cache
-from workflow.rendering.types import DecisionDocument, StampCell
+from workflow.proposals.rendering.fonts import find_ipaex, japanese_fonts, reset_font_cache
+from workflow.proposals.rendering.types import DecisionDocument, StampCell
 
 STAMPS = (
     StampCell("総務係長", "佐藤 花子", date(2026, 11, 20), "approve", state="approved"),

@@ -15,7 +15,7 @@ from django.utils import translation
 
 from audit.exceptions import ValidationFailed
 from tests.workflow.conftest import make_ruleset
-from workflow.routing import Route, build_route
+from workflow.authority.routing import Route, build_route
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 from directory import services as directory_services
 from directory.calendar import wareki
 from directory.models import Delegation
-from workflow import services
 from workflow.models import PostReview, Proposal, ProposalStep
+from workflow.proposals import services
 
 pytestmark = pytest.mark.django_db
 

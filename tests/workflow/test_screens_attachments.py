@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.documents.conftest import make_pdf
 from tests.workflow.test_screens import BASE, DRAFTER, KAKARI, OUTSIDER, draft
-from workflow import services
 from workflow.models import ProposalAttachment
+from workflow.proposals import services
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 

@@ -1,6 +1,7 @@
 """Disposal (廃棄) on the screens: the records' disposal-due list offers 廃棄を起案 (tick the
 binders of my 課 past their disposal date), posting to /approval/disposals/propose/, which calls
-``workflow.disposal.disposal_propose`` and opens the proposal; refusals at their status. The
+``workflow.disposal.services.disposal_propose`` and opens the proposal; refusals at their status.
+The
 proposal's detail page lists its binders and what became of each.
 
 The city is tests/workflow/conftest.py's: a 主事 of 財政課 > 財政係 proposes; 財政係長 approves,
@@ -28,9 +29,10 @@ from tests.workflow.disposal_support import file_pdf as _file
 from tests.workflow.disposal_support import hold as _hold
 from tests.workflow.disposal_support import make_binder as _binder
 from tests.workflow.disposal_support import pending_steps as _pending
-from workflow import disposal, services
-from workflow.disposal_models import DisposalProposalBinder
-from workflow.proposals_models import Proposal
+from workflow.disposal import services as disposal
+from workflow.disposal.models import DisposalProposalBinder
+from workflow.proposals import services
+from workflow.proposals.models import Proposal
 
 pytestmark = pytest.mark.django_db
 LOCAL_BACKEND = "directory.backends.LocalAccountBackend"

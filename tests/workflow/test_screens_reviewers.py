@@ -14,8 +14,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from workflow import services
 from workflow.models import Proposal, ProposalReviewer, ProposalStep
+from workflow.proposals import services
 
 pytestmark = pytest.mark.django_db
 

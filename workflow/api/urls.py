@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from workflow import disposal_api
-from workflow.api import attachments, views
+from workflow.disposal import api as disposal_api
+from workflow.proposals import api as views
+from workflow.proposals import api_attachments as attachments
 
 app_name = "workflow_api"
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from directory.models import OrgUnit, Person
-from workflow.history import HistoryEntry
+from workflow.engine.history import HistoryEntry
 
 __all__ = ["ActionPlan", "DXDecision", "DXSettings"]
 

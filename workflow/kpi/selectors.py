@@ -39,8 +39,8 @@ from django.utils import timezone
 
 from directory.calendar import city_date, fiscal_year, fiscal_year_end, fiscal_year_start
 from documents.models import RegisterEntry
-from workflow.attachments_models import ProposalAttachment
-from workflow.proposals_models import Decision, Proposal, ProposalStep
+from workflow.proposals.attachments_models import ProposalAttachment
+from workflow.proposals.models import Decision, Proposal, ProposalStep
 
 DECIDED_STATUSES = (Proposal.Status.APPROVED, Proposal.Status.REJECTED)
 

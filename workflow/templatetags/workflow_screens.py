@@ -6,8 +6,8 @@ from typing import Any
 
 from django import template
 
-from workflow import selectors
 from workflow.dx import selectors as dx_selectors
+from workflow.proposals import selectors
 
 register = template.Library()
 
