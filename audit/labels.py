@@ -116,6 +116,11 @@ ACTION_LABELS: dict[str, Promise] = {
     # council
     "council.meeting_created": _("Council meeting created"),
     "council.agenda_item_added": _("Agenda item added"),
+    "council.agenda_item_updated": _("Agenda item changed"),
+    "council.agenda_item_deleted": _("Agenda item removed"),
+    "council.agenda_item_moved": _("Agenda item moved"),
+    "council.session_created": _("Council session created"),
+    "council.meeting_updated": _("Council meeting changed"),
     "council.material_uploaded": _("Council material uploaded"),
     "council.material_replaced": _("Council material replaced"),
     "council.material_published": _("Council material published"),
@@ -143,6 +148,8 @@ TARGET_LABELS: dict[str, Promise] = {
     "chat.message": _("Chat message"),
     "council.meeting": _("Council meeting"),
     "council.material": _("Council material"),
+    "council.councilsession": _("Council session"),
+    "council.agendaitem": _("Agenda item"),
     "workflow.actionplan": _("DX plan"),
 }
 

@@ -2,14 +2,28 @@
 
 from django.urls import path
 
-from council import api
+from council.api import sessions
+from council.api import views as api
 
 app_name = "council_api"
 
 _PAGE = "council/materials/<int:material_id>/pages/<int:number>/"
 
 urlpatterns = [
+    path("council/sessions/", sessions.SessionListCreateApi.as_view(), name="sessions"),
+    path("council/sessions/<int:session_id>/", sessions.SessionDetailApi.as_view(), name="session"),
     path("council/meetings/", api.MeetingListCreateApi.as_view(), name="meetings"),
+    path(
+        "council/meetings/<int:meeting_id>/session/",
+        sessions.MeetingSessionApi.as_view(),
+        name="meeting-session",
+    ),
+    path("council/agenda/<int:item_id>/", sessions.AgendaItemDetailApi.as_view(), name="agenda"),
+    path(
+        "council/agenda/<int:item_id>/move/",
+        sessions.AgendaItemMoveApi.as_view(),
+        name="agenda-move",
+    ),
     path("council/meetings/<int:meeting_id>/", api.MeetingDetailApi.as_view(), name="meeting"),
     path(
         "council/meetings/<int:meeting_id>/search/",
@@ -18,7 +32,7 @@ urlpatterns = [
     ),
     path(
         "council/meetings/<int:meeting_id>/agenda/",
-        api.AgendaItemCreateApi.as_view(),
+        sessions.AgendaItemCreateApi.as_view(),
         name="meeting-agenda",
     ),
     path(

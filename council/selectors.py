@@ -21,8 +21,10 @@ from django.utils import timezone
 from audit.exceptions import NotFound
 from council import permissions
 from council.models import (
+    AgendaItem,
     Annotation,
     Councilor,
+    CouncilSession,
     Material,
     MaterialPage,
     MaterialVersion,
@@ -40,7 +42,7 @@ def _not_found() -> NotFound:
 
 def meeting_list_visible(*, user: Any) -> QuerySet[Meeting]:
     """Meetings ``user`` may see (see the module docstring)."""
-    meetings = Meeting.objects.select_related("committee")
+    meetings = Meeting.objects.select_related("committee", "session")
     if permissions.is_secretariat(user):
         return meetings
     councilor = permissions.councilor_for(user)
@@ -71,6 +73,35 @@ def meeting_get(*, user: Any, meeting_id: int) -> Meeting:
     if meeting is None:
         raise _not_found()
     return meeting
+
+
+def session_list_visible(*, user: Any) -> QuerySet[CouncilSession]:
+    """Sessions: every one for the secretariat; for others those holding a meeting they see."""
+    sessions = CouncilSession.objects.all()
+    if permissions.is_secretariat(user):
+        return sessions
+    return sessions.filter(
+        pk__in=meeting_list_visible(user=user).exclude(session=None).values("session_id")
+    )
+
+
+def session_get(*, user: Any, session_id: int) -> CouncilSession:
+    session = session_list_visible(user=user).filter(pk=session_id).first()
+    if session is None:
+        raise _not_found()
+    return session
+
+
+def agenda_item_get(*, user: Any, item_id: int) -> AgendaItem:
+    """An agenda item of a meeting ``user`` may see (404 otherwise)."""
+    item = (
+        AgendaItem.objects.select_related("meeting")
+        .filter(pk=item_id, meeting__in=meeting_list_visible(user=user).values("pk"))
+        .first()
+    )
+    if item is None:
+        raise _not_found()
+    return item
 
 
 def material_list_visible(*, user: Any, at: Any = None) -> QuerySet[Material]:

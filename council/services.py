@@ -21,6 +21,15 @@ from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
 from audit.transactions import atomic_service
 from council import annotations as annotation_rules
 from council import carry, files, permissions
+from council.agenda import (  # noqa: F401  (re-exported)
+    agenda_item_add,
+    agenda_item_delete,
+    agenda_item_move,
+    agenda_item_update,
+    meeting_set_session,
+    session_create,
+    session_named,
+)
 from council.councilors import councilor_upsert, totp_reset  # noqa: F401  (re-exported)
 from council.models import (
     AgendaItem,
@@ -92,9 +101,11 @@ def meeting_create(
     title: Any,
     starts_at: Any,
     committee: Any = None,
+    session: Any = None,
     request: Any = None,
 ) -> Meeting:
-    """A plenary meeting, or a committee meeting when ``committee`` (a name) is given.
+    """A plenary meeting, or a committee meeting when ``committee`` (a name) is given; in the
+    session ``session`` (an id) when given.
 
     Raises PermissionRefused (403) for anyone but the secretariat, ValidationFailed (400).
     """
@@ -104,36 +115,21 @@ def meeting_create(
         title=_clean_title(title),
         starts_at=_clean_datetime(starts_at, "starts_at"),
         committee=_committee_named(committee) if committee else None,
+        session=session_named(session),
         created_by=actor,
     )
     audit.record(
         action="council.meeting_created",
         actor=actor,
         target=meeting,
-        details={"title": meeting.title, "committee": committee or None},
+        details={
+            "title": meeting.title,
+            "committee": committee or None,
+            "session": meeting.session_id,
+        },
         request=request,
     )
     return meeting
-
-
-@atomic_service
-def agenda_item_add(
-    *, actor: Any, meeting: Meeting, title: Any, kind: str = "other", number: str = ""
-) -> AgendaItem:
-    """Add an item to the agenda (secretariat; 403)."""
-    if not permissions.can_manage(actor):
-        raise PermissionRefused(_("Only the council secretariat may edit the agenda."))
-    if kind not in AgendaItem.Kind.values:
-        raise ValidationFailed(_("Unknown kind of agenda item."))
-    item = AgendaItem.objects.create(
-        meeting=meeting,
-        title=_clean_title(title),
-        kind=kind,
-        number=str(number or "")[:50],
-        order=meeting.agenda.count() + 1,
-    )
-    audit.record(action="council.agenda_item_added", actor=actor, target=item)
-    return item
 
 
 # --- materials ---------------------------------------------------------------------------------

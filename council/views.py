@@ -5,6 +5,7 @@ console (meetings, upload, 既読, present mode), TOTP enrolment. Thin: selector
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from audit.exceptions import KairanError, NotFound, PermissionRefused
 from council import permissions, selectors, services, totp
-from council.models import Committee, Councilor, Material, PageView
+from council.models import AgendaItem, Committee, Councilor, Material, PageView
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "council"
 
@@ -51,6 +52,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "is_secretariat": permissions.is_secretariat(request.user),
         "committees": Committee.objects.all(),
     }
+    if context["is_secretariat"]:
+        context["sessions"] = _sessions_with_meetings(request.user)
     if not context["is_secretariat"]:  # a councilor or a named executive
         materials = list(
             selectors.material_list_visible(user=request.user).order_by("-publish_at")[:100]
@@ -65,6 +68,15 @@ def home(request: HttpRequest) -> HttpResponse:
             m for m in materials if m.current_version and m.current_version.number > 1
         ][:20]
     return render(request, "council/home.html", context)
+
+
+def _sessions_with_meetings(user) -> list[tuple[Any, list[Any]]]:
+    """The console's list: each session (newest first) with its meetings in order."""
+    sessions = list(selectors.session_list_visible(user=user))
+    meetings: dict[int, list[Any]] = {s.pk: [] for s in sessions}
+    for meeting in selectors.meeting_list_visible(user=user).exclude(session=None):
+        meetings.setdefault(meeting.session_id, []).append(meeting)
+    return [(s, meetings[s.pk]) for s in sessions]
 
 
 @login_required
@@ -96,6 +108,9 @@ def meeting_detail(request: HttpRequest, meeting_id: int) -> HttpResponse:
             "can_present": permissions.can_present(request.user),
             "now": timezone.now(),
             "committees": Committee.objects.all(),
+            "sessions": selectors.session_list_visible(user=request.user) if is_secretariat else [],
+            "agenda": list(meeting.agenda.all()),
+            "agenda_kinds": AgendaItem.Kind.choices,
         },
     )
 
@@ -110,6 +125,7 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
             title=request.POST.get("title"),
             starts_at=request.POST.get("starts_at"),
             committee=request.POST.get("committee") or None,
+            session=request.POST.get("session") or None,
             request=request,
         )
     except PermissionRefused as exc:

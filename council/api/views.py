@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -50,12 +51,24 @@ def _require_council(user: Any) -> None:
 # --- shapes ------------------------------------------------------------------------------------
 
 
+@extend_schema_serializer(component_name="CouncilMeeting")
+class MeetingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    committee = serializers.CharField(
+        allow_null=True, help_text="the committee's name; null for a plenary meeting (本会議)"
+    )
+    session = serializers.IntegerField(allow_null=True, help_text="the session (会期) id")
+
+
 def meeting_out(meeting: Meeting) -> dict:
     return {
         "id": meeting.pk,
         "title": meeting.title,
         "starts_at": meeting.starts_at.isoformat(),
         "committee": meeting.committee.name if meeting.committee_id else None,
+        "session": meeting.session_id,
     }
 
 
@@ -113,6 +126,7 @@ class MeetingListCreateApi(APIView):
         title = serializers.CharField(max_length=200)
         starts_at = serializers.DateTimeField()
         committee = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+        session = serializers.IntegerField(required=False, allow_null=True)
 
     def get(self, request: Request) -> Response:
         meetings = selectors.meeting_list_visible(user=request.user)
@@ -128,6 +142,7 @@ class MeetingListCreateApi(APIView):
             title=data.validated_data["title"],
             starts_at=data.validated_data["starts_at"],
             committee=data.validated_data.get("committee") or None,
+            session=data.validated_data.get("session"),
             request=request,
         )
         return Response(meeting_out(meeting), status=status.HTTP_201_CREATED)
@@ -154,33 +169,6 @@ class MeetingDetailApi(APIView):
                 ],
                 "materials": [material_out(m, user=request.user, read=read) for m in materials],
             }
-        )
-
-
-class AgendaItemCreateApi(APIView):
-    """``POST meetings/{id}/agenda/`` ``{"title","kind"?,"number"?}`` (secretariat) → 201."""
-
-    parser_classes = [JSONParser, FormParser]
-
-    def post(self, request: Request, meeting_id: int) -> Response:
-        _require_council(request.user)
-        meeting = selectors.meeting_get(user=request.user, meeting_id=_id(meeting_id))
-        item = services.agenda_item_add(
-            actor=request.user,
-            meeting=meeting,
-            title=request.data.get("title"),
-            kind=str(request.data.get("kind") or "other"),
-            number=str(request.data.get("number") or ""),
-        )
-        return Response(
-            {
-                "id": item.pk,
-                "order": item.order,
-                "kind": item.kind,
-                "number": item.number,
-                "title": item.title,
-            },
-            status=status.HTTP_201_CREATED,
         )
 
 
