@@ -39,8 +39,11 @@ class StreamConsumer(AsyncWebsocketConsumer):
     cursor: int
     # Event kinds every client gets; the others (and a first "hello") only with ?events=all —
     # clients written against the bare protocol never meet a type they do not know.
+    # ?events=<kind>,<kind> asks for just those kinds (and "hello"): the header bell of every
+    # screen takes only "notification" from the person's stream.
     basic_kinds: frozenset[str] = frozenset()
     all_kinds = False
+    chosen_kinds: frozenset[str] | None = None
 
     # --- to override --------------------------------------------------------------------------
     async def stream_key(self) -> str | None:
@@ -78,13 +81,13 @@ class StreamConsumer(AsyncWebsocketConsumer):
         await self.accept()
         await self.on_connected()
         requested = self._last_event_id()
-        self.all_kinds = self._query("events") == "all"
+        self._choose_kinds(self._query("events"))
         async with self.lock:
             if requested is None or requested > head:
                 self.cursor = head
             else:
                 self.cursor = requested
-            if self.all_kinds:
+            if self.all_kinds or self.chosen_kinds is not None:
                 await self.send_json({"type": "hello", "event_id": self.cursor})
             if self.cursor < head:
                 await self._catch_up()
@@ -97,6 +100,19 @@ class StreamConsumer(AsyncWebsocketConsumer):
     def _query(self, name: str) -> str:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin1"))
         return (query.get(name) or [""])[0]
+
+    def _choose_kinds(self, events: str) -> None:
+        """``all``: every kind; ``a,b``: only those (at most 20 names); nothing: the basic ones."""
+        self.all_kinds = events == "all"
+        if events and not self.all_kinds:
+            self.chosen_kinds = frozenset(k[:40] for k in events.split(",")[:20] if k)
+
+    def _wants(self, kind: str) -> bool:
+        if self.all_kinds:
+            return True
+        if self.chosen_kinds is not None:
+            return kind in self.chosen_kinds
+        return kind in self.basic_kinds
 
     def _last_event_id(self) -> int | None:
         value = self._query("last_event_id")
@@ -143,7 +159,7 @@ class StreamConsumer(AsyncWebsocketConsumer):
         except Exception:
             logger.exception("realtime: filter_event failed; event %s withheld", seq)
             content = None
-        if content is not None and (self.all_kinds or kind in self.basic_kinds):
+        if content is not None and self._wants(kind):
             await self.send_json({**content, "type": kind, "event_id": seq})
 
     async def _catch_up(self) -> None:

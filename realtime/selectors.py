@@ -37,3 +37,8 @@ def events_after(*, stream_id: int, after: int, limit: int) -> list[tuple[int, s
         .values_list("seq", "kind", "payload")[:limit]
     )
     return list(rows)
+
+
+def stream_head_for_key(key: str) -> int:
+    """The current ``last_seq`` of a stream by key (0 for one that does not exist yet)."""
+    return Stream.objects.filter(key=key).values_list("last_seq", flat=True).first() or 0

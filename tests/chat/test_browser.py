@@ -4,53 +4,17 @@ sees 既読 1 once the other has read it. The composer does not send while an IM
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
-import uvicorn
 from playwright.sync_api import expect, sync_playwright
 
 from chat.unit_rooms import unit_rooms_sync
-from tests.factories import TEST_PASSWORD
+from tests.chat.conftest import sign_in
 from tests.fixtures.browser import CHROMIUM, CHROMIUM_ARGS, IPAD_PORTRAIT
-from tests.realtime.servers import free_port
 from tests.services import require_binary
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SCREENSHOT = "/tmp/kairan-chat-ipad.png"
-
-
-@pytest.fixture
-def asgi_server(transactional_db):
-    """config.asgi served by uvicorn in a thread of this process (the test database is shared,
-    as with pytest-django's live_server, which serves no WebSockets)."""
-    from config.asgi import application
-
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            application, host="127.0.0.1", port=port, lifespan="off", log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-
-
-def sign_in(page, base: str, username: str, next_path: str) -> None:
-    page.goto(f"{base}/accounts/login/?next={next_path}")
-    page.get_by_label("ユーザー名").fill(username)
-    page.get_by_label("パスワード").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
-    page.wait_for_url(f"{base}{next_path}")
 
 
 def test_two_people_chat_in_their_unit_room_and_the_sender_sees_read_1(

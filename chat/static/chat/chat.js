@@ -402,17 +402,8 @@
           if (ev.room === roomId) refreshReceipts(ev.message);
           break;
         case "notification":
-          var bell = document.querySelector('[data-testid="notifications-badge"]');
-          if (bell) {
-            var badge = bell.querySelector('[data-testid="notifications-unread"]');
-            if (!badge) {
-              badge = document.createElement("span");
-              badge.className = "badge";
-              badge.dataset.testid = "notifications-unread";
-              bell.appendChild(badge);
-            }
-            badge.textContent = fmt(T.unread_n, { n: ev.unread });
-          }
+          // The header bell (static/js/bell.js) rides on this socket on chat screens.
+          if (window.KairanBell) window.KairanBell.show(ev.unread, ev.title);
           break;
         case "room_joined":
           addRoom(ev);
