@@ -1,9 +1,10 @@
 """Page images of materials: two sizes, cached by the PDF's hash (documents.rendering), pre-rendered
 after upload, and watermarked with the reader's name when served (a leak deterrent).
 
-Pre-rendering needs no database: it reads the stored PDF and fills the page cache, so it runs
-in a background thread in the embedded setup (and would run the same in a task worker).
-Progress is the number of cached pages, read from the cache itself.
+Pre-rendering is the job ``council.tasks.prerender_version``, queued with the upload: on an
+external task worker it renders here to the end; in the embedded setup the job hands the work to
+a bounded background thread (``prerender_later``). Progress is the number of cached pages, read
+from the cache itself, so the web process sees a worker's progress too.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ def _store(sha256: str, page: int, size: tuple[int, int], image: bytes) -> None:
 
 
 def background_mode() -> str:
-    """``KAIRAN_COUNCIL_PRERENDER``: ``thread`` [default] (after the commit, in a thread),
-    ``inline`` (in the request) or ``off`` (pages render on their first request)."""
+    """``KAIRAN_COUNCIL_PRERENDER``: ``thread`` [default] (the job, run after the commit,
+    renders in a thread), ``inline`` (in the request) or ``off`` (no job; pages render on their
+    first request). With ``KAIRAN_TASK_WORKERS=external`` a worker renders (``thread`` or
+    ``inline``)."""
     return getattr(settings, "COUNCIL_PRERENDER", "thread")
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
-from audit.transactions import atomic_service
+from audit.transactions import atomic_service, enqueue_with_change
 from council import annotations as annotation_rules
 from council import carry, files, permissions
 from council.agenda import (  # noqa: F401  (re-exported)
@@ -354,13 +354,13 @@ def _material_create(
 
 
 def _prerender_on_commit(version: MaterialVersion) -> None:
+    """Queue the pre-rendering job with the upload (a job row in this transaction on external
+    workers; right after the commit in-process), unless ``KAIRAN_COUNCIL_PRERENDER=off``."""
     from council import rendering
+    from council.tasks import prerender_version
 
-    transaction.on_commit(
-        lambda: rendering.prerender_later(
-            sha256=version.pdf_sha256, key=version.pdf_storage_key, pages=version.page_count
-        )
-    )
+    if rendering.background_mode() != "off":
+        enqueue_with_change(prerender_version, version.pk)
 
 
 def material_replace(
