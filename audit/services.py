@@ -1,9 +1,9 @@
 """Writing to the audit log. Every app records its state changes through ``record``.
 
 ``record`` must run inside the transaction of the change it describes: if the change rolls back,
-so does its event. Appends lock the chain head row (``SELECT ... FOR UPDATE`` on PostgreSQL; on
-SQLite the IMMEDIATE write transaction already serialises writers), so concurrent writers still
-form one unbroken chain.
+so does its event. Events are put on the hash chain under a lock of the chain head row, inside
+a service's transaction only at its very end (``audit.chaining``), so concurrent writers form
+one unbroken chain in commit order without waiting for each other's whole transactions.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.http import HttpRequest
-from django.utils import timezone
 
-from audit.chain import GENESIS_HASH, event_hash, json_safe, safe_text
+from audit import chaining
+from audit.chain import json_safe, safe_text
 from audit.context import current_client_address
-from audit.models import AuditChainHead, AuditEvent
+from audit.models import AuditEvent
 
 # What the audit app itself records: an auditor's reading of the log is on the record too.
 ACTION_VIEWED = "audit.viewed"
@@ -34,7 +34,7 @@ _ACTION_MAX_LENGTH = 100
 
 @dataclass(frozen=True)
 class EventSpec:
-    """One event to append; ``record_many`` takes a batch of these under one lock."""
+    """One event to append; ``record_many`` takes a batch of these."""
 
     action: str
     actor: Any = None
@@ -70,8 +70,10 @@ def record(
 ) -> AuditEvent:
     """Append one event to the chain and return it. ``actor`` is a user (or None for the system).
 
-    Call it inside the transaction of the change it describes. Raises ``ValueError`` for an
-    empty or over-long action or a NaN in details, ``TypeError`` for details JSON cannot hold.
+    Call it inside the transaction of the change it describes; inside a service's transaction
+    the event is chained (gets its ``seq`` and ``hash``) just before that transaction commits.
+    Raises ``ValueError`` for an empty or over-long action or a NaN in details, ``TypeError``
+    for details JSON cannot hold.
     """
     spec = EventSpec(
         action=action,
@@ -86,43 +88,19 @@ def record(
 
 
 def record_many(specs: Iterable[EventSpec]) -> list[AuditEvent]:
-    """Append several events in order under one lock of the chain head (e.g. a directory sync).
+    """Append several events in order, one after another on the chain (e.g. a directory sync).
 
     Bad input (an empty or long action, details that are not JSON) raises before anything is
-    written. The write runs inside the caller's transaction without a savepoint of its own:
-    an event that cannot be written fails the caller's whole change, never only itself.
+    kept. Inside a service's transaction (``audit.transactions.run_atomic``) the events are
+    chained at its very end, just before COMMIT (``audit.chaining``): until then the returned
+    events have no ``seq``/``hash``, and they vanish with a rolled-back savepoint. Elsewhere they
+    are chained at once, in the caller's transaction, without a savepoint of their own: an event
+    that cannot be written fails the caller's whole change, never only itself.
     """
-    fields = [_fields_of(spec) for spec in specs]
-    if not fields:
-        return []
-    with transaction.atomic(savepoint=False):
-        head = _locked_head()
-        now = timezone.now()
-        events: list[AuditEvent] = []
-        seq, prev = head.last_seq, head.last_hash
-        for event_fields in fields:
-            seq += 1
-            digest = event_hash(seq=seq, at=now, prev_hash=prev, **event_fields)
-            events.append(AuditEvent(seq=seq, at=now, prev_hash=prev, hash=digest, **event_fields))
-            prev = digest
-        AuditEvent.objects.bulk_create(events, batch_size=500)
-        head.last_seq, head.last_hash = seq, prev
-        head.save(update_fields=["last_seq", "last_hash"])
+    events = [AuditEvent(**_fields_of(spec)) for spec in specs]
+    if events:
+        chaining.append(events)
     return events
-
-
-def _locked_head() -> AuditChainHead:
-    head = AuditChainHead.objects.select_for_update(of=("self",), no_key=True).filter(pk=1).first()
-    if head is not None:
-        return head
-    # First event ever (or after a test flush): create the head; a concurrent creator wins the
-    # primary key and we lock theirs instead.
-    try:
-        with transaction.atomic():
-            AuditChainHead.objects.create(pk=1, last_seq=0, last_hash=GENESIS_HASH)
-    except IntegrityError:
-        pass
-    return AuditChainHead.objects.select_for_update(of=("self",), no_key=True).get(pk=1)
 
 
 def _fields_of(spec: EventSpec) -> dict[str, Any]:

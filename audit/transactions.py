@@ -14,7 +14,8 @@ Lock order (docs/architecture.md "Locks"): a service locks the rows it changes w
 a unit) are not locked, ``no_key`` so that rows merely referencing a locked row (checked by
 PostgreSQL's deferred foreign keys at COMMIT) do not wait for it — in this order: the proposal
 (or binder, document, plan) first, then viewflow's process row, then counters, and the audit
-chain's head last.
+chain's head last — and only in the last statements of the transaction: the audit events a
+service records are kept and chained right before COMMIT (``audit.chaining``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, ParamSpec, TypeVar
 
 from django.db import OperationalError, transaction
@@ -66,11 +68,14 @@ def run_atomic(work: Callable[[], R], *, name: str = "") -> R:
     Raises Busy (503) when every attempt met a conflict, and whatever ``work`` raises otherwise.
     """
     if transaction.get_connection().in_atomic_block:
-        with transaction.atomic():
+        # Inside another transaction: if it is a service's, its end chains our events too;
+        # if it is a plain atomic block, ours do here, and the head stays locked until it ends.
+        with transaction.atomic(), _chained_at_the_end(owns_transaction=False):
             return work()
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            with transaction.atomic():
+            # The audit events of ``work`` are chained as the last statements before COMMIT.
+            with transaction.atomic(), _chained_at_the_end(owns_transaction=True):
                 return work()
         except OperationalError as exc:
             if not is_lock_conflict(exc):
@@ -85,6 +90,13 @@ def run_atomic(work: Callable[[], R], *, name: str = "") -> R:
             # Short and random, so two transactions that met do not meet again in step.
             time.sleep(random.uniform(0.005, 0.05) * attempt)  # noqa: S311
     raise AssertionError("unreachable")
+
+
+def _chained_at_the_end(*, owns_transaction: bool) -> AbstractContextManager[None]:
+    # Imported here: this module is imported by every app's services, before models are ready.
+    from audit.chaining import chained_at_the_end
+
+    return chained_at_the_end(owns_transaction=owns_transaction)
 
 
 def enqueue_with_change(task: Any, *args: Any) -> None:
