@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from chat.models import Message, RetentionPolicy, Room
+from chat.models import LegalHold, Message, RetentionPolicy, Room
 
 
 @admin.register(RetentionPolicy)
@@ -37,3 +37,11 @@ class MessageAdmin(ReadOnly):
     list_display = ("id", "room", "sender", "sent_at", "is_mandatory", "is_on_hold")
     list_filter = ("is_mandatory", "is_on_hold")
     raw_id_fields = ("room", "sender", "parent", "attachment", "filed_document")
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(ReadOnly):
+    """Placed and released on the auditors' page /chat/records/ (audited), shown here only."""
+
+    list_display = ("id", "room", "person", "start", "end", "reason", "placed_at", "released_at")
+    raw_id_fields = ("room", "person", "placed_by", "released_by")

@@ -197,3 +197,59 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room_kind}: {self.days}"
+
+
+class LegalHold(models.Model):
+    """A legal hold (訴訟・開示請求のための保全): the messages of a room and/or a person in a
+    period are kept, whatever their retention, until the hold is released. It holds by its
+    criteria, so a message sent later inside an open period is held too (``chat.holds``)."""
+
+    room = models.ForeignKey(
+        Room,
+        verbose_name=_("room"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="legal_holds",
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    start = models.DateTimeField(_("from"), null=True, blank=True)
+    end = models.DateTimeField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("placed by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("released by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(room__isnull=False) | Q(person__isnull=False),
+                name="chat_legal_hold_names_room_or_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold {self.pk}: {self.reason}"

@@ -23,3 +23,11 @@ def can_mark_mandatory(user: Any) -> bool:
     return Assignment.objects.filter(
         person__user=user, person__is_active=True, position__rank__gte=HEAD_MIN_RANK
     ).exists()
+
+
+def can_manage_records(user: Any) -> bool:
+    """Chat as records — the compliance export, legal holds, the retention overview — is for
+    auditors (the audit log's view permission), as the records' disclosure work is."""
+    from audit.permissions import can_view_audit_log
+
+    return can_view_audit_log(user)

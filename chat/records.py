@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.exceptions import NotFound, PermissionRefused, ValidationFailed
-from audit.permissions import can_view_audit_log
 from audit.services import record
 from audit.transactions import atomic_service
 from chat.models import Message, MessageRevision, Receipt, RetentionPolicy, Room, RoomMember
+from chat.permissions import can_manage_records
 from chat.rendering import Transcript, TranscriptLine, render_transcript
 from chat.selectors import display_name
 from documents.search.index import index_delete
@@ -35,8 +35,12 @@ def retention_days() -> dict[str, int]:
 @atomic_service
 def messages_purge(*, now: datetime | None = None, dry_run: bool = False) -> dict[str, int]:
     """Delete messages past their room type's retention period — never those filed as records or
-    under legal hold (nor a thread's root while a reply is kept). Audited. Returns counts."""
+    under legal hold (``chat.holds``: the flag or an active hold's criteria), nor a thread's
+    root while a reply is kept. Audited. Returns counts."""
+    from chat.holds import held_q
+
     now = now or timezone.now()
+    held = held_q()
     counts: dict[str, int] = {}
     doomed = Message.objects.none()
     for kind, days in retention_days().items():
@@ -45,9 +49,8 @@ def messages_purge(*, now: datetime | None = None, dry_run: bool = False) -> dic
         old = Message.objects.filter(
             room__kind=kind,
             sent_at__lt=now - timedelta(days=days),
-            is_on_hold=False,
             filed_document__isnull=True,
-        )
+        ).exclude(held)
         doomed = doomed | old
     keep_parents = Message.objects.filter(parent__isnull=False).exclude(pk__in=doomed.values("pk"))
     doomed = doomed.exclude(pk__in=keep_parents.values("parent_id"))
@@ -100,7 +103,9 @@ def compliance_export(
 ) -> list[dict[str, Any]]:
     """Every message (the current text and every earlier one, deleted ones included) of a room
     and/or a person in a period, for a disclosure request. Auditors only; audited."""
-    if not can_view_audit_log(actor):
+    from chat.holds import held_message_ids
+
+    if not can_manage_records(actor):
         raise PermissionRefused(_("Only auditors may export chat messages."))
     if room_id is None and not username:
         raise ValidationFailed(_("Name a room or a person."))
@@ -116,6 +121,7 @@ def compliance_export(
     if end:
         qs = qs.filter(sent_at__lt=end)
     rows = []
+    held = held_message_ids(qs)
     for m in qs.order_by("pk")[:MAX_EXPORT_ROWS]:
         rows.append(
             {
@@ -138,7 +144,7 @@ def compliance_export(
                     for r in m.revisions.all()
                 ],
                 "mandatory": m.is_mandatory,
-                "legal_hold": m.is_on_hold,
+                "legal_hold": m.pk in held,
                 "filed_document": m.filed_document_id,
             }
         )

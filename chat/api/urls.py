@@ -36,6 +36,12 @@ urlpatterns = [
         name="proposal-card",
     ),
     path("chat/export/", views.ComplianceExportApi.as_view(), name="export"),
+    path("chat/legal-holds/", views.LegalHoldListCreateApi.as_view(), name="legal-holds"),
+    path(
+        "chat/legal-holds/<int:hold_id>/release/",
+        views.LegalHoldReleaseApi.as_view(),
+        name="legal-hold-release",
+    ),
     path("chat/rooms/<int:room_id>/file/", views.FileAsRecordApi.as_view(), name="file"),
     path("chat/must-read/", views.MandatoryStatusApi.as_view(), name="must-read"),
     path(
