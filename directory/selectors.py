@@ -113,6 +113,13 @@ def deputies_for(principal: Person, at: datetime | None = None) -> list[Person]:
     return [d.deputy for d in delegations_active(at).filter(principal=principal)]
 
 
+def deputy_ids_for(principal_id: int, at: datetime | None = None) -> list[int]:
+    """The ids of the people who may act for ``principal_id`` now (one query, no rows built)."""
+    return list(
+        delegations_active(at).filter(principal_id=principal_id).values_list("deputy_id", flat=True)
+    )
+
+
 def may_act_for(deputy: Person, principal: Person, at: datetime | None = None) -> bool:
     return delegations_active(at).filter(deputy=deputy, principal=principal).exists()
 

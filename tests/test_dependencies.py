@@ -79,3 +79,50 @@ def test_the_check_sees_a_lazy_import(tmp_path, monkeypatch):
         "documents/hooks.py:2 imports workflow",
         "documents/hooks.py:2 imports workflow.selectors",
     ]
+
+
+# Inside workflow: each concept imports only the ones below it. The engine core knows no
+# concept; the authority table knows only the engine; proposals never reach up to disposal, DX
+# or the notifications (they publish events instead). ``flows.py`` (the proposal flow, kept
+# where viewflow's stored references point) sits with proposals.
+WORKFLOW_BELOW = {
+    "engine": set(),
+    "authority": {"engine"},
+    "proposals": {"engine", "authority", "flows"},
+    "flows": {"engine", "proposals"},
+    "disposal": {"engine", "authority", "proposals", "flows"},
+    "dx": {"engine", "authority"},
+    "notifications": {"engine", "proposals", "dx"},
+}
+
+
+def _workflow_violations(root: Path) -> list[str]:
+    bad = []
+    for concept, allowed in WORKFLOW_BELOW.items():
+        paths = [
+            root / "workflow" / f"{concept}.py",
+            *sorted((root / "workflow" / concept).rglob("*.py")),
+        ]
+        for path in (p for p in paths if p.is_file()):
+            for line, module in _imports(path):
+                parts = module.split(".")
+                if parts[0] != "workflow" or len(parts) < 2:
+                    continue
+                target = parts[1]
+                if target in WORKFLOW_BELOW and target not in allowed | {concept}:
+                    bad.append(f"{path.relative_to(root)}:{line} imports {module}")
+    return bad
+
+
+def test_workflow_concepts_import_only_the_ones_below_them():
+    assert _workflow_violations(ROOT) == []
+
+
+def test_the_workflow_check_can_fail(tmp_path):
+    fake = tmp_path / "workflow" / "proposals" / "services"
+    fake.mkdir(parents=True)
+    (fake / "task_actions.py").write_text("from workflow.notifications import subscriber\n")
+    assert _workflow_violations(tmp_path) == [
+        "workflow/proposals/services/task_actions.py:1 imports workflow.notifications",
+        "workflow/proposals/services/task_actions.py:1 imports workflow.notifications.subscriber",
+    ]

@@ -7,13 +7,13 @@ class WorkflowConfig(AppConfig):
     def ready(self) -> None:
         from documents import hooks as documents_hooks
         from workflow.disposal import services as disposal
-        from workflow.notifications import announce as notifications
+        from workflow.notifications import subscriber as notifications
         from workflow.proposals import search, selectors
 
         notifications.connect()
         disposal.connect()
         # Reorganisations (directory.reorg) move pending steps with the post through this hook.
-        from workflow.authority import reassign
+        from workflow.proposals import reassign
 
         reassign.connect()
         search.register()

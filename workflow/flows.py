@@ -30,6 +30,8 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
+from directory.selectors import deputy_ids_for
+from workflow.engine.events import ProposalTaskCreated, publish
 from workflow.engine.nodes import RouteHub, RouteJoin, RouteSplit
 from workflow.proposals.models import Proposal, ProposalStep
 
@@ -61,7 +63,7 @@ class ProposalFlow(flow.Flow):
     join = RouteJoin(continue_on_condition=this.round_stopped).Next(this.hub)
     end = flow.End()
 
-    # --- callbacks (reads, and the one write that moves a step to ``pending``) ----------------
+    # --- callbacks (reads, and the one write that moves a step to ``pending``, announced) ------
 
     def start_round(self, activation: Any, *, proposal: Proposal) -> Any:
         activation.process.data = {"proposal": proposal.pk, "round": proposal.round}
@@ -90,13 +92,33 @@ class ProposalFlow(flow.Flow):
         return step.approver.user
 
     def step_reached(self, activation: Any) -> None:
-        ProposalStep.objects.filter(
-            pk=activation.task.data["step"], state=ProposalStep.State.WAITING
-        ).update(
+        """The step's task exists: the step is pending, and its approver is told (on commit)."""
+        step_id = activation.task.data["step"]
+        reached = ProposalStep.objects.filter(pk=step_id, state=ProposalStep.State.WAITING).update(
             state=ProposalStep.State.PENDING,
             task=activation.task,
             activated_at=timezone.now(),
         )
+        if reached:
+            proposal = _proposal(activation)
+            step = _Drive.owner_step(step_id) or ProposalStep.objects.get(pk=step_id)
+            publish(
+                ProposalTaskCreated(
+                    proposal_id=proposal.pk,
+                    round=step.round,
+                    title=proposal.title,
+                    step_id=step.pk,
+                    task_id=activation.task.pk,
+                    kind=step.kind,
+                    approver_id=step.approver_id,
+                    drafter_id=proposal.drafter_id,
+                    # Deputies may act on the principal's steps, but a 供覧 is confirmed only by
+                    # its recipient.
+                    deputy_ids=()
+                    if step.kind == ProposalStep.Kind.CIRCULATE
+                    else tuple(deputy_ids_for(step.approver_id)),
+                )
+            )
 
     def round_stopped(self, activation: Any, active_tasks: Any) -> bool:
         """A send-back or rejection ends the group (and the round) at once."""
@@ -145,7 +167,7 @@ class _Drive:
     @classmethod
     def owner_step(cls, step_id: int) -> ProposalStep | None:
         drive = cls.current.get()
-        return drive.get("owners", {}).pop(step_id, None) if drive is not None else None
+        return drive.get("owners", {}).get(step_id) if drive is not None else None
 
 
 @contextmanager

@@ -2,8 +2,8 @@
 
 from django.urls import include, path
 
-from workflow.authority import absence_views
-from workflow.proposals import attachment_views, list_views, views
+from workflow.disposal import views as disposal_views
+from workflow.proposals import absence_views, attachment_views, list_views, views
 
 app_name = "workflow"
 
@@ -68,7 +68,7 @@ urlpatterns = [
         views.delegation_revoke,
         name="delegation-revoke",
     ),
-    path("disposals/propose/", views.disposal_propose, name="disposal-propose"),
+    path("disposals/propose/", disposal_views.disposal_propose, name="disposal-propose"),
     path("dx/", include("workflow.dx.urls")),
     path("kpi/", include("workflow.kpi.urls")),
 ]

@@ -1,5 +1,5 @@
 """人事異動・組織改正 staged ahead (directory/reorg.py) with approvals following the post
-(workflow/authority/reassign.py): the dry run lists every affected pending task and changes
+(workflow/proposals/reassign.py): the dry run lists every affected pending task and changes
 nothing; the
 apply moves a 課長's pending step to the new 課長, a merged 課's steps to its successor, continues
 numbering, is audited and idempotent; a staged one can be cancelled before its date.

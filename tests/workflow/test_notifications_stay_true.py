@@ -115,14 +115,18 @@ def test_with_external_workers_the_announcement_is_queued_with_the_approval(city
             actor=user(city, DRAFTER), title="外部ワーカー", category="general"
         ),
     )
-    queued_before = DBTaskResult.objects.count()
+    queued_before = set(DBTaskResult.objects.values_list("id", flat=True))
 
     # No on-commit callback runs here: as if the process died right after the commit.
     services.task_approve(actor=user(city, KAKARI), step=pending(proposal))
 
-    queued = DBTaskResult.objects.order_by("id")[queued_before:]
-    names = [row.task_path for row in queued]
-    assert "workflow.notifications.tasks.announce_task" in names  # the 課長's new task
-    assert (
-        "workflow.notifications.tasks.announce_decision" not in names
-    )  # an approval is not a decision
+    queued = DBTaskResult.objects.exclude(id__in=queued_before)
+    events = [
+        row.args_kwargs["args"][0] for row in queued if row.task_path.endswith("deliver_event")
+    ]
+    assert events == ["ProposalTaskCreated"]  # the next step's task; no decision
+    delivered = [
+        row.args_kwargs["args"][1] for row in queued if row.task_path.endswith("deliver_event")
+    ]
+    assert delivered[0]["step_id"] == pending(proposal).pk
+    assert delivered[0]["approver_id"] == pending(proposal).approver_id

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.validators import validate_date_in_range, validate_text, validate_title
 from workflow.dx.models import ActionPlan
-from workflow.proposals.forms import YenField
+from workflow.engine.forms import YenField
 
 COMMENT_MAX_LENGTH = 2000
 

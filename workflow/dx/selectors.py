@@ -217,3 +217,27 @@ def action_plan_tasks_for_user(*, user: Any) -> list[ActionPlan]:
     ) & ~Q(drafter=person)
     mine = Q(drafter=person, status__in=(Status.RETURNED, Status.APPROVED, Status.REPORTING))
     return list(_plan_base().filter(waiting | mine).order_by("updated_at", "id"))
+
+
+def unit_member_ids(unit_id: int) -> set[int]:
+    """Active people posted (兼務 too) to the unit or a unit below it."""
+    unit_ids, frontier = {unit_id}, {unit_id}
+    while frontier:
+        frontier = set(
+            OrgUnit.objects.filter(parent_id__in=frontier)
+            .exclude(pk__in=unit_ids)
+            .values_list("pk", flat=True)
+        )
+        unit_ids |= frontier
+    return set(
+        Assignment.objects.filter(unit_id__in=unit_ids, person__is_active=True).values_list(
+            "person_id", flat=True
+        )
+    )
+
+
+def group_member_ids(group_id: int) -> set[int]:
+    """Active directory people whose account is in the group."""
+    return set(
+        Person.objects.filter(user__groups=group_id, is_active=True).values_list("pk", flat=True)
+    )

@@ -27,6 +27,13 @@ from directory.selectors import person_for_user
 from workflow.dx import permissions, selectors
 from workflow.dx.flows import DXActionPlanFlow
 from workflow.dx.models import ActionPlan, DXDecision, DXSettings
+from workflow.engine import core
+from workflow.engine.events import (
+    ActionPlanApproved,
+    ActionPlanSentBack,
+    ActionPlanTaskCreated,
+    publish,
+)
 
 Status = ActionPlan.Status
 Action = DXDecision.Action
@@ -159,6 +166,7 @@ def action_plan_submit(*, actor: Any, plan: ActionPlan) -> ActionPlan:
         plan.process = DXActionPlanFlow.start.run(plan=plan)
         plan.save(update_fields=["process"])
     _history(plan, actor=person, action=Action.SUBMITTED, task=task, at=now)
+    _publish_task(plan, "secretariat", selectors.unit_member_ids(secretariat.pk))
     _audit(
         "dx.action_plan_submitted",
         actor,
@@ -253,6 +261,7 @@ def action_plan_review(
         review=(True, cost_comment, True, technology_comment),
     )
     _audit("dx.action_plan_reviewed", actor, plan, round=plan.round, committee_group=committee.name)
+    _publish_task(plan, "committee", selectors.group_member_ids(committee.pk))
     return plan
 
 
@@ -292,6 +301,7 @@ def action_plan_send_back(
         review=(is_cost_ok, cost_comment, is_technology_ok, technology_comment),
     )
     _audit("dx.action_plan_sent_back", actor, plan, round=plan.round)
+    publish(ActionPlanSentBack(**_event_common(plan), actor_id=person.pk, comment=comment))
     return plan
 
 
@@ -328,6 +338,14 @@ def action_plan_approve(
         plan,
         round=plan.round,
         report_due_on=plan.report_due_on,
+    )
+    publish(
+        ActionPlanApproved(
+            **_event_common(plan),
+            actor_id=person.pk,
+            comment=comment,
+            report_due_on=plan.report_due_on,
+        )
     )
     return plan
 
@@ -409,14 +427,13 @@ def dx_settings_update(
 
 
 def _person(actor: Any) -> Person:
-    person = person_for_user(actor)
-    if person is None or not person.is_active:
-        raise PermissionRefused(_("Only staff of the directory can take part in DX action plans."))
-    return person
+    return core.acting_person(
+        actor, refusal=_("Only staff of the directory can take part in DX action plans.")
+    )
 
 
 def _locked(plan_id: int) -> ActionPlan:
-    return ActionPlan.objects.select_for_update(of=("self",), no_key=True).get(pk=plan_id)
+    return core.lock_row(ActionPlan.objects.all(), plan_id)
 
 
 def _check_reviewer(person: Person, plan: ActionPlan) -> None:
@@ -479,12 +496,7 @@ def _owner(task: Task) -> dict[str, str]:
 def _complete(task: Task, actor: Any) -> None:
     """Do the task as ``actor`` (claiming it if nobody has) and let the flow move on, under
     viewflow's process lock."""
-    with task.activation() as activation:
-        if task.status == STATUS.NEW:
-            activation.assign(actor)
-        if task.status == STATUS.ASSIGNED:
-            activation.start(None)
-        activation.execute()
+    core.complete_task(task, owner=actor)
 
 
 def _clean_text(value: str, message: str, *, max_length: int | None = None) -> str:
@@ -537,4 +549,23 @@ def _history(
 
 
 def _audit(action: str, actor: Any, plan: ActionPlan, **details: Any) -> None:
-    audit.record(action=action, actor=actor, target=plan, details=details)
+    core.audit_change(action, actor, plan, **details)
+
+
+def _event_common(plan: ActionPlan) -> dict[str, Any]:
+    return {
+        "plan_id": plan.pk,
+        "round": plan.round,
+        "title": plan.title,
+        "drafter_id": plan.drafter_id,
+    }
+
+
+def _publish_task(plan: ActionPlan, stage: str, member_ids: set[int]) -> None:
+    """A body (the secretariat or the committee) has the plan to act on; never its drafter."""
+    member_ids.discard(plan.drafter_id)
+    publish(
+        ActionPlanTaskCreated(
+            **_event_common(plan), stage=stage, member_ids=tuple(sorted(member_ids))
+        )
+    )

@@ -1,8 +1,12 @@
-"""Approval events: typed payloads that other modules subscribe to.
+"""Approval events: typed payloads that the services publish and other modules subscribe to.
 
-``approval_event`` is sent after the transaction that caused the event has committed
-(``publish`` defers it with ``transaction.on_commit``): a rolled-back action announces nothing.
-Receivers get the payload as ``event``::
+A service publishes one event per change it makes (``publish(ProposalDecided(...))``), inside
+its transaction; the event is delivered on ``approval_event`` only once that transaction has
+committed: a rolled-back action announces nothing. Delivery is a django-task
+(``deliver_event``) queued with ``audit.transactions.enqueue_with_change``: in-process right
+after the commit in the embedded default; with ``KAIRAN_TASK_WORKERS=external`` the job row is
+written in the action's own transaction (a transactional outbox), so a process killed between
+the commit and the delivery loses nothing. Receivers get the payload as ``event``::
 
     from workflow.engine.events import ProposalDecided, approval_event
 
@@ -11,18 +15,25 @@ Receivers get the payload as ``event``::
         if isinstance(event, ProposalDecided): ...
 
 ``sender`` is the payload's class. Payloads carry ids and the few values a notification needs
-(not model instances): a receiver that needs more reads it through the workflow selectors.
-The notifications themselves are one subscriber (``workflow/notifications/announce.py``).
+(not model instances, and JSON-safe: the outbox stores them): a receiver that needs more reads
+it through the workflow selectors. Subscribers: the notifications
+(``workflow/notifications/subscriber.py``), disposal (``workflow/disposal/services.py``) and
+chat's approval cards.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import typing
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from django.db import transaction
 from django.dispatch import Signal
+from django_tasks import task
+
+from audit.transactions import enqueue_with_change
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +49,10 @@ __all__ = [
     "ProposalStopped",
     "ProposalTaskCreated",
     "approval_event",
+    "deliver_event",
     "publish",
+    "send_now",
+    "task_subject",
 ]
 
 # Sent with ``event`` (an ``ApprovalEvent`` or ``ActionPlanEvent``); sender is ``type(event)``.
@@ -65,6 +79,12 @@ class ProposalTaskCreated(ApprovalEvent):
     approver_id: int
     drafter_id: int
     deputy_ids: tuple[int, ...] = ()
+
+
+def task_subject(step_id: int) -> str:
+    """What the notification of a step's task is about (its ``subject_key``): when the step
+    ends, for any reason, the services resolve the notifications of that subject."""
+    return f"workflow.step:{step_id}"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -157,13 +177,19 @@ class ActionPlanApproved(ActionPlanEvent):
 
 
 def publish(event: ApprovalEvent | ActionPlanEvent) -> None:
-    """Send ``event`` on ``approval_event`` once the current transaction commits (at once
-    outside one). A failing receiver is logged; it neither stops the others nor the caller."""
-    transaction.on_commit(lambda: send_now(event))
+    """Deliver ``event`` once the current transaction commits (see the module's docstring)."""
+    enqueue_with_change(deliver_event, type(event).__name__, _to_json(event))
+
+
+@task()
+def deliver_event(kind: str, payload: dict[str, Any]) -> None:
+    """The outbox job of ``publish``: rebuild the event and send it to every receiver."""
+    send_now(_from_json(_EVENT_TYPES[kind], payload))
 
 
 def send_now(event: ApprovalEvent | ActionPlanEvent) -> None:
-    """Send ``event`` to every receiver now; for callers already past the commit."""
+    """Send ``event`` to every receiver now. A failing receiver is logged; it neither stops the
+    others nor the caller."""
     for receiver, result in approval_event.send_robust(sender=type(event), event=event):
         if isinstance(result, Exception):
             logger.error(
@@ -172,3 +198,43 @@ def send_now(event: ApprovalEvent | ActionPlanEvent) -> None:
                 event,
                 exc_info=(type(result), result, result.__traceback__),
             )
+
+
+_EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        ProposalTaskCreated,
+        ProposalSentBack,
+        ProposalDecided,
+        ProposalStopped,
+        ProposalActedFor,
+        ActionPlanTaskCreated,
+        ActionPlanSentBack,
+        ActionPlanApproved,
+    )
+}
+
+
+def _to_json(event: Any) -> dict[str, Any]:
+    payload = dataclasses.asdict(event)
+    for name, value in payload.items():
+        if isinstance(value, date):
+            payload[name] = value.isoformat()
+        elif isinstance(value, tuple):
+            payload[name] = list(value)
+    return payload
+
+
+def _from_json(cls: type, payload: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for field in dataclasses.fields(cls):
+        if field.name not in payload:
+            continue
+        value, hint = payload[field.name], str(hints[field.name])
+        if isinstance(value, list):
+            value = tuple(value)
+        elif isinstance(value, str) and "datetime.date" in hint:
+            value = date.fromisoformat(value)
+        values[field.name] = value
+    return cls(**values)

@@ -12,25 +12,14 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from audit.exceptions import ValidationFailed
-from audit.validators import validate_amount_yen, validate_text, validate_title
+from audit.validators import validate_text, validate_title
 from workflow.authority.models import Category
+from workflow.engine.forms import YenField
 from workflow.proposals import services
 from workflow.proposals.drafting_models import ProposalTemplate
 from workflow.proposals.models import Proposal
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
-
-
-class YenField(forms.IntegerField):
-    """Whole yen, at most AMOUNT_MAX_YEN; accepts 1,000,000, full-width digits and a trailing 円."""
-
-    default_validators = [validate_amount_yen]
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = unicodedata.normalize("NFKC", value)
-            value = value.replace(",", "").replace("円", "").replace(" ", "").strip()
-        return super().to_python(value)
 
 
 def split_usernames(value: str) -> list[str]:
@@ -270,32 +259,3 @@ class AbsenceForm(DelegationForm):
         self.fields["deputy"].help_text = _(
             "Optional. While you are away this person acts for you (代決); you review it after."
         )
-
-
-class IdListField(forms.Field):
-    """Several ids under one name (ticked checkboxes): a list of positive integers."""
-
-    widget = forms.MultipleHiddenInput
-    default_error_messages = {"invalid": _("Choose from the list.")}
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return []
-        values = value if isinstance(value, list | tuple) else [value]
-        try:
-            ids = [int(v) for v in values]
-        except (TypeError, ValueError):
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        if any(pk < 1 for pk in ids):
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return list(dict.fromkeys(ids))
-
-
-class DisposalProposeForm(forms.Form):
-    """The binders ticked on the disposal-due list; ``workflow.disposal.services`` checks each
-    one."""
-
-    binders = IdListField(
-        label=_("Binders"),
-        error_messages={"required": _("Choose at least one binder to dispose of.")},
-    )

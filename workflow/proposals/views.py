@@ -26,18 +26,14 @@ from audit.exceptions import KairanError, NotFound, ValidationFailed
 from directory import selectors as directory_selectors
 from directory import services as directory_services
 from directory.selectors import person_for_user, principals_for_deputy
-from documents import selectors as documents_selectors
-from documents import services as documents_services
-from workflow.authority.absence_views import deputy_username_from
 from workflow.authority.routing import build_route
-from workflow.disposal import services as disposal
 from workflow.proposals import lists, permissions, selectors, services
+from workflow.proposals.absence_views import deputy_username_from
 from workflow.proposals.attachment_views import panel_context
 from workflow.proposals.drafting_models import ProposalTemplate
 from workflow.proposals.forms import (
     CirculationForm,
     DelegationForm,
-    DisposalProposeForm,
     ProposalForm,
     RoutePreviewForm,
     TaskActionForm,
@@ -415,10 +411,6 @@ def _detail_context(request: HttpRequest, proposal: Proposal) -> dict[str, Any]:
         "letter_url": _api_url("workflow_api:proposal-issue-letter", proposal)
         if proposal.status == Status.APPROVED
         else None,
-        # A 廃棄 proposal lists its binders and what became of each once decided.
-        "disposal_binders": disposal.disposal_binders(proposal)
-        if proposal.category.code == disposal.CATEGORY
-        else [],
         **panel_context(
             request, proposal, can_edit=permissions.can_edit_proposal(person, proposal)
         ),
@@ -584,70 +576,3 @@ def _delegations_page(
         "refusal": refusal,
     }
     return render(request, "workflow/delegations.html", context, status=status)
-
-
-# --- disposal (廃棄) proposals -----------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def disposal_propose(request: HttpRequest) -> HttpResponse:
-    """廃棄を起案: the binders of my 課 past their disposal date, to tick; posting (also from the
-    records' disposal-due list) creates and submits the disposal proposal, then its page.
-
-    Refusals of ``workflow.disposal.services.disposal_propose`` are shown here at their status:
-    400 (none
-    chosen, not due, legal hold), 403 (another 課's binder), 409 (already on a proposal); a
-    binder I may not see is 404.
-    """
-    form = DisposalProposeForm(request.POST or None)
-    refusal = None
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                proposal = disposal.disposal_propose(
-                    actor=request.user, binders=form.cleaned_data["binders"]
-                )
-            except NotFound as exc:
-                raise Http404 from exc
-            except KairanError as exc:
-                refusal = {"message": exc.message, "status": exc.status_code}
-            else:
-                messages.success(
-                    request, _("The disposal proposal was drafted and submitted for approval.")
-                )
-                return redirect("workflow:proposal", proposal_id=proposal.pk)
-        else:
-            refusal = {"message": " ".join(form.errors.get("binders", [])), "status": 400}
-    return _disposal_page(request, form, refusal)
-
-
-def _disposal_page(
-    request: HttpRequest, form: DisposalProposeForm, refusal: dict[str, Any] | None
-) -> HttpResponse:
-    """The due binders of my 課 (as of today, as the service decides), each selectable or with
-    the reason it is not: under legal hold, or already on a disposal proposal."""
-    try:
-        unit = documents_services.division_of(request.user)
-    except KairanError as exc:
-        refusal = refusal or {"message": exc.message, "status": exc.status_code}
-        context = {"rows": [], "unit": None, "refusal": refusal, "selected": set()}
-        return render(request, "workflow/disposal_propose.html", context, status=exc.status_code)
-    visible = documents_selectors.binder_list_visible(user=request.user).values("pk")
-    binders = list(
-        documents_selectors.binders_due_for_disposal(
-            unit, timezone.localdate(), include_held=True
-        ).filter(pk__in=visible)
-    )
-    pending = selectors.disposal_binder_ids_pending([b.pk for b in binders])
-    rows = [
-        {
-            "binder": b,
-            "blocked": "hold" if b.is_legal_hold else "pending" if b.pk in pending else "",
-        }
-        for b in binders
-    ]
-    selected = set(form.cleaned_data["binders"]) if form.is_bound and form.is_valid() else set()
-    context = {"rows": rows, "unit": unit, "refusal": refusal, "selected": selected}
-    status = refusal["status"] if refusal else 200
-    return render(request, "workflow/disposal_propose.html", context, status=status)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from workflow.disposal import services as disposal
 from workflow.dx import selectors as dx_selectors
 from workflow.proposals import selectors
 
@@ -26,3 +27,11 @@ def approval_counts(user: Any) -> dict[str, int]:
         "circulations": len(tasks) - len(approvals),
         "post_reviews": selectors.post_review_list_for_user(user=user).count(),
     }
+
+
+@register.simple_tag
+def disposal_binders(proposal: Any) -> list[Any]:
+    """A 廃棄 proposal's binders and what became of each once decided (else none)."""
+    if proposal.category.code != disposal.CATEGORY:
+        return []
+    return disposal.disposal_binders(proposal)

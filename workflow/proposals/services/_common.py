@@ -1,5 +1,6 @@
-"""What the proposal services and the task actions share: the acting person, the proposal's row
-lock, the viewflow hand-offs, the decision history and the audit record."""
+"""What the proposal services and the task actions share, on top of the engine core
+(``workflow/engine/core.py``): the proposal's row lock, its viewflow hand-offs, its decision
+history and its audit record."""
 
 from __future__ import annotations
 
@@ -7,16 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS
 
-from audit import services as audit
-from audit.exceptions import PermissionRefused
 from directory.models import Person
-from directory.selectors import (
-    person_for_user,
-)
+from directory.notifications import notifications_resolve
+from workflow.engine import core
+from workflow.engine.core import acting_person as acting_person
+from workflow.engine.events import task_subject
 from workflow.flows import ProposalFlow, driving
 from workflow.proposals.models import (
     Decision,
@@ -31,21 +30,9 @@ Action = Decision.Action
 OPEN_STEP_STATES = (State.PENDING, State.WAITING)
 
 
-def acting_person(actor: Any) -> Person:
-    """The directory person of a user; PermissionRefused for anyone else or someone inactive."""
-    person = person_for_user(actor)
-    if person is None or not person.is_active:
-        raise PermissionRefused(_("Only staff of the directory can take part in approvals."))
-    return person
-
-
 def locked_proposal(proposal_id: int) -> Proposal:
     """The proposal row, locked for this transaction: every action on a proposal starts here."""
-    return (
-        Proposal.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("category", "drafting_unit")
-        .get(pk=proposal_id)
-    )
+    return core.lock_row(Proposal.objects.select_related("category", "drafting_unit"), proposal_id)
 
 
 def complete_task(proposal: Proposal, step: ProposalStep, *, owner: Any = None) -> None:
@@ -54,12 +41,7 @@ def complete_task(proposal: Proposal, step: ProposalStep, *, owner: Any = None) 
     ``proposal`` is locked by the caller and current in memory: the flow's callbacks use it.
     ``owner``: someone other than the assignee who does the task (引上げ承認).
     """
-    task = Task.objects.get(pk=step.task_id)
-    with driving(proposal), task.activation() as activation:
-        if owner is not None and task.owner_id != owner.pk:
-            activation.reassign(user=owner)
-        activation.start(None)
-        activation.execute()
+    core.complete_task(Task.objects.get(pk=step.task_id), owner=owner, context=driving(proposal))
 
 
 def cancel_process(proposal: Proposal) -> None:
@@ -118,4 +100,16 @@ def acting_details(step: ProposalStep) -> dict[str, Any]:
 
 def audit_proposal(action: str, actor: Any, proposal: Proposal, **details: Any) -> None:
     """The audit record of an action on ``proposal``."""
-    audit.record(action=action, actor=actor, target=proposal, details=details)
+    core.audit_change(action, actor, proposal, **details)
+
+
+def resolve_ended_tasks(proposal: Proposal) -> int:
+    """Resolve the task notifications of every step of ``proposal`` that is no longer pending
+    (done by its approver or a deputy, skipped, or cancelled with the round), in the action's
+    own transaction: 「…が待っています」 never outlives its task."""
+    ended = (
+        ProposalStep.objects.filter(proposal=proposal)
+        .exclude(state=ProposalStep.State.PENDING)
+        .values_list("pk", flat=True)
+    )
+    return notifications_resolve(subject_keys=[task_subject(pk) for pk in ended])

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
-from audit.transactions import atomic_service, enqueue_with_change
+from audit.transactions import atomic_service
 from directory.models import OrgUnit, Person
 from directory.selectors import (
     person_primary_post,
@@ -20,9 +20,8 @@ from directory.selectors import (
 from documents.search import index_upsert
 from workflow.authority import rules
 from workflow.authority.routing import Route, RouteStep, build_route
+from workflow.engine.events import ProposalStopped, publish
 from workflow.flows import ProposalFlow, driving
-from workflow.notifications import tasks
-from workflow.notifications.announce import resolve_ended_tasks
 from workflow.proposals import permissions
 from workflow.proposals.attachments_models import ProposalAttachment
 from workflow.proposals.drafting_models import ProposalTemplate
@@ -41,6 +40,7 @@ from workflow.proposals.services._common import (
     cancel_process,
     locked_proposal,
     record_history,
+    resolve_ended_tasks,
 )
 from workflow.proposals.services.attachments import round_attachments_freeze, round_content_freeze
 
@@ -324,8 +324,28 @@ def _stop_round(
     )
     resolve_ended_tasks(proposal)
     if proposal.round:
-        enqueue_with_change(tasks.announce_stopped, proposal.pk, proposal.round, action)
+        publish(
+            ProposalStopped(
+                proposal_id=proposal.pk,
+                round=proposal.round,
+                title=proposal.title,
+                drafter_id=proposal.drafter_id,
+                action=action,
+                recipient_ids=_reached_people(proposal),
+            )
+        )
     return proposal
+
+
+def _reached_people(proposal: Proposal) -> tuple[int, ...]:
+    """The approvers the round had reached, and whoever acted for them; not the drafter."""
+    people: set[int] = set()
+    for approver_id, acted_by_id in ProposalStep.objects.filter(
+        proposal=proposal, round=proposal.round, activated_at__isnull=False
+    ).values_list("approver_id", "acted_by_id"):
+        people.update(pk for pk in (approver_id, acted_by_id) if pk)
+    people.discard(proposal.drafter_id)
+    return tuple(sorted(people))
 
 
 def _check_required_attachments(proposal: Proposal) -> None:

@@ -12,15 +12,19 @@ from django.utils.translation import gettext as _
 
 from audit import services as audit
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
-from audit.transactions import atomic_service, enqueue_with_change
+from audit.transactions import atomic_service
 from directory.calendar import fiscal_year
 from directory.models import OrgUnit, Person
 from directory.selectors import (
     person_for_user,
     principals_for_deputy,
 )
-from workflow.notifications import tasks
-from workflow.notifications.announce import resolve_ended_tasks
+from workflow.engine.events import (
+    ProposalActedFor,
+    ProposalDecided,
+    ProposalSentBack,
+    publish,
+)
 from workflow.proposals import permissions
 from workflow.proposals.models import (
     DocumentCounter,
@@ -41,6 +45,7 @@ from workflow.proposals.services._common import (
     locked_proposal,
     open_steps,
     record_history,
+    resolve_ended_tasks,
 )
 
 
@@ -75,11 +80,13 @@ def task_approve(*, actor: Any, step: ProposalStep, comment: str = "") -> Propos
     if step.kind == ProposalStep.Kind.DECIDE:
         _decide(proposal, now=now)
         details["document_number"] = proposal.document_number
+        _publish_decided(proposal, step, person, ProposalDecided.APPROVED, comment)
     elif is_circulation and not open_steps(proposal).exists():
         # Everyone has seen it: the circulation is complete (供覧済), without a number.
         proposal.status = Status.APPROVED
         proposal.decided_at = now
         proposal.save(update_fields=["status", "decided_at", "updated_at"])
+        _publish_decided(proposal, step, person, ProposalDecided.APPROVED, comment)
     # The flow's join waits for the rest of a 合議 group, then its hub activates the next group
     # (or ends the process after the decision). Every approver of this proposal holds its row
     # lock while doing so: the route moves on exactly once.
@@ -116,6 +123,18 @@ def task_send_back(*, actor: Any, step: ProposalStep, comment: str) -> ProposalS
     complete_task(proposal, step)  # the join cancels the sibling 合議 branches; the process ends
     record_history(
         proposal, actor=person, action=Action.SENT_BACK, step=step, comment=comment, at=now
+    )
+    publish(
+        ProposalSentBack(
+            proposal_id=proposal.pk,
+            round=step.round,
+            title=proposal.title,
+            step_id=step.pk,
+            drafter_id=proposal.drafter_id,
+            actor_id=person.pk,
+            acting_for_id=step.acting_for_id,
+            comment=comment,
+        )
     )
     audit_proposal(
         "workflow.task_sent_back",
@@ -156,6 +175,7 @@ def task_reject(*, actor: Any, step: ProposalStep, comment: str = "") -> Proposa
     record_history(
         proposal, actor=person, action=Action.REJECTED, step=step, comment=comment, at=now
     )
+    _publish_decided(proposal, step, person, ProposalDecided.REJECTED, comment)
     audit_proposal(
         "workflow.task_rejected",
         actor,
@@ -183,6 +203,8 @@ def task_approve_ahead(*, actor: Any, proposal: Proposal, comment: str = "") -> 
     steps = list(
         ProposalStep.objects.filter(proposal=proposal, round=proposal.round).order_by("order")
     )
+    for candidate in steps:
+        candidate.proposal = proposal
     principals = {p.pk for p in principals_for_deputy(person)}
     mine: list[tuple[ProposalStep, int | None]] = []
     for candidate in steps:
@@ -225,6 +247,7 @@ def task_approve_ahead(*, actor: Any, proposal: Proposal, comment: str = "") -> 
     if step.kind == ProposalStep.Kind.DECIDE:
         _decide(proposal, now=now)
         details["document_number"] = proposal.document_number
+        _publish_decided(proposal, step, person, ProposalDecided.APPROVED, comment)
     # The skipped step's task is done by the one who approved ahead (viewflow records them as
     # its owner); the hub then goes on after the actor's step, or ends after a decision.
     for reached in (s for s in skipped if s.task_id):
@@ -279,6 +302,7 @@ def _locked_step(person: Person, step: ProposalStep) -> tuple[Proposal, Proposal
     """Lock the proposal, re-read the step, check the actor may act and the step is pending."""
     proposal = locked_proposal(step.proposal_id)
     step = ProposalStep.objects.get(pk=step.pk)
+    step.proposal = proposal
     # Delegations matter only when the actor is not the step's approver.
     principals = (
         set() if step.approver_id == person.pk else {p.pk for p in principals_for_deputy(person)}
@@ -311,7 +335,38 @@ def _act(
     if acting_for_id is not None:
         # 代決: the principal reviews afterwards (後閲), and is told at once.
         PostReview.objects.create(principal_id=acting_for_id, step=step)
-        enqueue_with_change(tasks.announce_acted_for, step.pk)
+        publish(
+            ProposalActedFor(
+                proposal_id=step.proposal_id,
+                round=step.round,
+                title=step.proposal.title,
+                step_id=step.pk,
+                principal_id=acting_for_id,
+                deputy_id=person.pk,
+                kind=step.kind,
+                state=state,
+            )
+        )
+
+
+def _publish_decided(
+    proposal: Proposal, step: ProposalStep, person: Person, outcome: str, comment: str
+) -> None:
+    """決裁 or 否決 (or the last 供覧): the drafter is told, with the document number."""
+    publish(
+        ProposalDecided(
+            proposal_id=proposal.pk,
+            round=step.round,
+            title=proposal.title,
+            step_id=step.pk,
+            drafter_id=proposal.drafter_id,
+            actor_id=person.pk,
+            acting_for_id=step.acting_for_id,
+            outcome=outcome,
+            document_number=proposal.document_number,
+            comment=comment or "",
+        )
+    )
 
 
 def _decide(proposal: Proposal, *, now: datetime) -> None:
