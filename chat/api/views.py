@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +15,9 @@ from rest_framework.views import APIView
 
 from audit.exceptions import ValidationFailed
 from chat import selectors, services
+from chat.api import serializers as out
 from chat.events import message_payload, room_payload
+from documents import validation
 
 
 def _room_out(room: Any) -> dict[str, Any]:
@@ -57,10 +61,12 @@ class RoomListCreateApi(APIView):
             child=serializers.CharField(max_length=150), allow_empty=True, max_length=500
         )
 
+    @extend_schema(responses={200: out.RoomOut(many=True)})
     def get(self, request: Request) -> Response:
         rooms = selectors.room_list_for_user(user=request.user)
         return Response([_room_out(r) for r in rooms])
 
+    @extend_schema(request=Input, responses={201: out.RoomDetailOut})
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -82,10 +88,12 @@ class RoomDetailApi(APIView):
     class Input(serializers.Serializer):
         name = serializers.CharField(max_length=100)
 
+    @extend_schema(responses={200: out.RoomDetailOut})
     def get(self, request: Request, room_id: int) -> Response:
         room = selectors.room_get_for_user(user=request.user, room_id=room_id)
         return Response(_room_detail(room))
 
+    @extend_schema(request=Input, responses={200: out.RoomDetailOut})
     def patch(self, request: Request, room_id: int) -> Response:
         room = selectors.room_get_for_user(user=request.user, room_id=room_id)
         data = self.Input(data=request.data)
@@ -98,6 +106,7 @@ class RoomMemberAddApi(APIView):
     class Input(serializers.Serializer):
         username = serializers.CharField(max_length=150)
 
+    @extend_schema(request=Input, responses={201: out.RoomDetailOut})
     def post(self, request: Request, room_id: int) -> Response:
         room = selectors.room_get_for_user(user=request.user, room_id=room_id)
         data = self.Input(data=request.data)
@@ -109,6 +118,7 @@ class RoomMemberAddApi(APIView):
 
 
 class RoomMemberRemoveApi(APIView):
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, room_id: int, username: str) -> Response:
         room = selectors.room_get_for_user(user=request.user, room_id=room_id)
         services.room_member_remove(actor=request.user, room=room, username=username)
@@ -119,6 +129,7 @@ class DirectRoomApi(APIView):
     class Input(serializers.Serializer):
         username = serializers.CharField(max_length=150)
 
+    @extend_schema(request=Input, responses={200: out.RoomDetailOut})
     def post(self, request: Request) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -139,6 +150,13 @@ class MessageListCreateApi(APIView):
         client_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
         parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("before", int, required=False, description="Older than this id."),
+            OpenApiParameter("limit", int, required=False, description="At most 100 (default 50)."),
+        ],
+        responses={200: out.MessageOut(many=True)},
+    )
     def get(self, request: Request, room_id: int) -> Response:
         room = selectors.room_get_for_user(user=request.user, room_id=room_id)
         messages = selectors.message_list_for_room(
@@ -149,6 +167,7 @@ class MessageListCreateApi(APIView):
         )
         return Response(messages_out(messages))
 
+    @extend_schema(request=Input, responses={201: out.MessageOut})
     def post(self, request: Request, room_id: int) -> Response:
         room = selectors.room_get_for_user(user=request.user, room_id=room_id)
         data = self.Input(data=request.data)
@@ -168,6 +187,7 @@ class MessageDetailApi(APIView):
     class Input(serializers.Serializer):
         text = serializers.CharField(max_length=services.MAX_TEXT, trim_whitespace=False)
 
+    @extend_schema(request=Input, responses={200: out.MessageOut})
     def patch(self, request: Request, message_id: int) -> Response:
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -176,12 +196,14 @@ class MessageDetailApi(APIView):
         )
         return Response(messages_out([message])[0])
 
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request: Request, message_id: int) -> Response:
         services.message_delete(actor=request.user, message_id=message_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MessageReadApi(APIView):
+    @extend_schema(request=None, responses={200: out.ReadOut})
     def post(self, request: Request, message_id: int) -> Response:
         message = selectors.message_get_for_user(user=request.user, message_id=message_id)
         n = services.message_read(
@@ -191,6 +213,7 @@ class MessageReadApi(APIView):
 
 
 class MessageReceiptsApi(APIView):
+    @extend_schema(responses={200: out.ReceiptsOut})
     def get(self, request: Request, message_id: int) -> Response:
         message = selectors.message_get_for_user(user=request.user, message_id=message_id)
         readers = selectors.receipt_readers(message)
@@ -198,6 +221,7 @@ class MessageReceiptsApi(APIView):
 
 
 class MessageMandatoryApi(APIView):
+    @extend_schema(request=None, responses={200: out.MessageOut})
     def post(self, request: Request, message_id: int) -> Response:
         message = services.message_mark_mandatory(actor=request.user, message_id=message_id)
         return Response(messages_out([message])[0])
@@ -206,6 +230,7 @@ class MessageMandatoryApi(APIView):
 class MandatoryStatusApi(APIView):
     """必読 status: per must-read message, readers and, per 課, who has not read it."""
 
+    @extend_schema(responses={200: out.MustReadOut(many=True)})
     def get(self, request: Request) -> Response:
         from chat.mandatory import mandatory_status_for
 
@@ -225,6 +250,7 @@ class MandatoryStatusApi(APIView):
 
 
 class MandatoryRemindApi(APIView):
+    @extend_schema(request=None, responses={200: out.RemindedOut})
     def post(self, request: Request, message_id: int) -> Response:
         from chat.mandatory import mandatory_remind
 
@@ -259,6 +285,16 @@ class ComplianceExportApi(APIView):
     """Auditors: every message of a room and/or person in a period, edits and deletions
     included, as JSON or CSV (?output=csv). Audited."""
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("room", int, required=False),
+            OpenApiParameter("person", str, required=False, description="A user name."),
+            OpenApiParameter("from", str, required=False, description="A date or date-time."),
+            OpenApiParameter("to", str, required=False, description="A date or date-time."),
+            OpenApiParameter("output", str, required=False, enum=["json", "csv"]),
+        ],
+        responses={(200, "application/json"): out.ExportOut, (200, "text/csv"): OpenApiTypes.STR},
+    )
     def get(self, request: Request) -> Any:
         from django.http import HttpResponse
 
@@ -288,6 +324,7 @@ class FileAsRecordApi(APIView):
         binder = serializers.IntegerField(required=False, min_value=1)
         title = serializers.CharField(required=False, max_length=200, allow_blank=True)
 
+    @extend_schema(request=Input, responses={201: out.FiledOut})
     def post(self, request: Request, room_id: int) -> Response:
         from chat.records import messages_file_as_record
         from documents.selectors import binder_get
@@ -313,6 +350,7 @@ class ProposalCardApi(APIView):
     """A proposal linked in a message, as a card — only for people who may see the proposal
     (workflow's selector); everyone else gets 404 and the link stays a plain link."""
 
+    @extend_schema(responses={200: out.ProposalCardOut})
     def get(self, request: Request, proposal_id: int) -> Response:
         from workflow.proposals.selectors import proposal_get
 
@@ -331,6 +369,9 @@ class ProposalCardApi(APIView):
 class AttachmentUploadApi(APIView):
     """multipart ``file`` (and ``text``?, ``client_id``?): a message with an attachment."""
 
+    @extend_schema(
+        request={"multipart/form-data": out.ATTACHMENT_UPLOAD}, responses={201: out.MessageOut}
+    )
     def post(self, request: Request, room_id: int) -> Response:
         room = selectors.room_get_for_user(user=request.user, room_id=room_id)
         upload = request.FILES.get("file")
@@ -347,6 +388,20 @@ class AttachmentUploadApi(APIView):
 
 
 class AttachmentDownloadApi(APIView):
+    # The bytes are served as the type the documents' upload checked them to be.
+    @extend_schema(
+        responses={
+            (200, media_type): bytes
+            for media_type in (
+                validation.PDF,
+                validation.DOCX,
+                validation.XLSX,
+                validation.PNG,
+                validation.JPEG,
+                "text/plain",
+            )
+        }
+    )
     def get(self, request: Request, message_id: int) -> Any:
         from django.http import FileResponse
 
@@ -396,12 +451,14 @@ class LegalHoldListCreateApi(APIView):
                 )
             return fields
 
+    @extend_schema(responses={200: out.LegalHoldListedOut(many=True)})
     def get(self, request: Request) -> Response:
         from chat.holds import legal_holds_for
 
         rows = legal_holds_for(user=request.user)
         return Response([{**_hold_out(r["hold"]), "messages": r["messages"]} for r in rows])
 
+    @extend_schema(request=Input, responses={201: out.LegalHoldOut})
     def post(self, request: Request) -> Response:
         from chat.holds import legal_hold_place
 
@@ -420,6 +477,7 @@ class LegalHoldListCreateApi(APIView):
 
 
 class LegalHoldReleaseApi(APIView):
+    @extend_schema(request=None, responses={200: out.LegalHoldOut})
     def post(self, request: Request, hold_id: int) -> Response:
         from chat.holds import legal_hold_release
 
