@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from audit import services as audit
 from audit.exceptions import PermissionRefused, ValidationFailed
 from audit.transactions import atomic_service
+from audit.validators import DATE_MAX, DATE_MIN, date_range_message
 from council import permissions
 from council.models import AgendaItem, CouncilSession, Meeting
 
@@ -44,13 +45,16 @@ def _clean_date(value: Any) -> date | None:
     if value in (None, ""):
         return None
     if isinstance(value, date):
-        return value
-    try:
-        parsed = parse_date(str(value).strip())
-    except ValueError:
-        parsed = None
+        parsed: date | None = value
+    else:
+        try:
+            parsed = parse_date(str(value).strip())
+        except ValueError:
+            parsed = None
     if parsed is None:
         raise ValidationFailed(_("starts_on must be a date (YYYY-MM-DD)."))
+    if not DATE_MIN <= parsed <= DATE_MAX:
+        raise ValidationFailed(f"starts_on: {date_range_message()}")
     return parsed
 
 

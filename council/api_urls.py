@@ -2,8 +2,7 @@
 
 from django.urls import path
 
-from council.api import sessions
-from council.api import views as api
+from council.api import annotations, materials, meetings, sessions
 
 app_name = "council_api"
 
@@ -12,7 +11,7 @@ _PAGE = "council/materials/<int:material_id>/pages/<int:number>/"
 urlpatterns = [
     path("council/sessions/", sessions.SessionListCreateApi.as_view(), name="sessions"),
     path("council/sessions/<int:session_id>/", sessions.SessionDetailApi.as_view(), name="session"),
-    path("council/meetings/", api.MeetingListCreateApi.as_view(), name="meetings"),
+    path("council/meetings/", meetings.MeetingListCreateApi.as_view(), name="meetings"),
     path(
         "council/meetings/<int:meeting_id>/session/",
         sessions.MeetingSessionApi.as_view(),
@@ -24,10 +23,10 @@ urlpatterns = [
         sessions.AgendaItemMoveApi.as_view(),
         name="agenda-move",
     ),
-    path("council/meetings/<int:meeting_id>/", api.MeetingDetailApi.as_view(), name="meeting"),
+    path("council/meetings/<int:meeting_id>/", meetings.MeetingDetailApi.as_view(), name="meeting"),
     path(
         "council/meetings/<int:meeting_id>/search/",
-        api.MeetingSearchApi.as_view(),
+        meetings.MeetingSearchApi.as_view(),
         name="meeting-search",
     ),
     path(
@@ -37,34 +36,40 @@ urlpatterns = [
     ),
     path(
         "council/meetings/<int:meeting_id>/presenter/",
-        api.PresenterApi.as_view(),
+        meetings.PresenterApi.as_view(),
         name="presenter",
     ),
-    path("council/materials/", api.MaterialCreateApi.as_view(), name="materials"),
-    path("council/materials/<int:material_id>/", api.MaterialDetailApi.as_view(), name="material"),
+    path("council/materials/", materials.MaterialCreateApi.as_view(), name="materials"),
+    path(
+        "council/materials/<int:material_id>/",
+        materials.MaterialDetailApi.as_view(),
+        name="material",
+    ),
     path(
         "council/materials/<int:material_id>/versions/",
-        api.MaterialVersionCreateApi.as_view(),
+        materials.MaterialVersionCreateApi.as_view(),
         name="material-versions",
     ),
     path(
         "council/materials/<int:material_id>/read-status/",
-        api.MaterialReadStatusApi.as_view(),
+        materials.MaterialReadStatusApi.as_view(),
         name="material-read-status",
     ),
     path(
         "council/materials/<int:material_id>/search/",
-        api.MaterialSearchApi.as_view(),
+        materials.MaterialSearchApi.as_view(),
         name="material-search",
     ),
     path(
         "council/materials/<int:material_id>/annotations/",
-        api.MyAnnotationsApi.as_view(),
+        annotations.MyAnnotationsApi.as_view(),
         name="material-annotations",
     ),
-    path(_PAGE, api.MaterialPageImageApi.as_view(), name="page"),
-    path(_PAGE + "annotation/", api.AnnotationApi.as_view(), name="annotation"),
+    path(_PAGE, materials.MaterialPageImageApi.as_view(), name="page"),
+    path(_PAGE + "annotation/", annotations.AnnotationApi.as_view(), name="annotation"),
     path(
-        "council/annotations/export/", api.AnnotationExportApi.as_view(), name="annotation-export"
+        "council/annotations/export/",
+        annotations.AnnotationExportApi.as_view(),
+        name="annotation-export",
     ),
 ]

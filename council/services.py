@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from audit import services as audit
 from audit.exceptions import Conflict, PermissionRefused, ValidationFailed
 from audit.transactions import atomic_service, enqueue_with_change
+from audit.validators import DATE_MAX, DATE_MIN, date_range_message
 from council import annotations as annotation_rules
 from council import carry, files, permissions
 from council.agenda import (  # noqa: F401  (re-exported)
@@ -84,6 +85,10 @@ def _clean_datetime(value: Any, field: str) -> datetime:
         )
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)
+    # A council date is of this era: far ones are typing slips (and before 1888 Tokyo's offset
+    # has seconds, which no ISO 8601 reader accepts back).
+    if not DATE_MIN <= parsed.date() <= DATE_MAX:
+        raise ValidationFailed(f"{field}: {date_range_message()}")
     return parsed
 
 

@@ -8,12 +8,15 @@ a delegation), so calls reach the services instead of stopping at 404. Checks: n
 error; status code, content type and body conform to the schema. Failures are collected, printed
 with their totals and asserted empty at the end, so one run shows them all.
 
+The council operations are called as 藤原 (局長 of the 議会事務局, the council secretariat) on a
+seeded session, meeting, agenda item and published material, so they reach the services too.
+
 Checked for server errors only, with the reason:
-* ``/api/v1/chat/`` and ``/api/v1/council/``: their views declare no serializers for the schema
-  (drf-spectacular: "unable to guess serializer"), so no body or answer is documented and the
-  conformance checks would only restate that; they belong to the chat and council apps and are
-  left to them (see the closing note of issue 9). Their path and query parameters are still
-  generated, and every answer must not be a 5xx.
+* ``/api/v1/chat/``: its views declare no serializers for the schema (drf-spectacular: "unable
+  to guess serializer"), so no body or answer is documented and the conformance checks would
+  only restate that; they belong to the chat app and are left to it (see the closing note of
+  issue 9). Their path and query parameters are still generated, and every answer must not be
+  a 5xx.
 
 Excluded, with the reason:
 * ``GET /api/schema/``: each call builds the whole schema (seconds); tests/test_openapi.py
@@ -44,7 +47,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
 USER = "yamaguchi.satoshi"  # 山口 聡, 財政課長: drafts, approves, keeps binders
 DRAFTER = "inoue.takuya"  # 井上 拓也, 財政係 主査: his proposal waits for 山口
-UNDOCUMENTED_PREFIXES = ("/api/v1/chat/", "/api/v1/council/")
+COUNCIL_USER = "fujiwara.isamu"  # 藤原 勇, 議会事務局長: the council secretariat
+COUNCIL_PREFIX = "/api/v1/council/"
+UNDOCUMENTED_PREFIXES = ("/api/v1/chat/",)
 EXCLUDED_PATHS = ("/api/schema/",)
 MAX_EXAMPLES = 12
 SMOKE_EXAMPLES = 5  # the undocumented operations: server errors only
@@ -155,6 +160,7 @@ def _seed() -> dict[str, list[int]]:
             "end": "2026-12-31T17:00:00+09:00",
         },
     )
+    ids |= _seed_council()
     tasks = user.get("/api/v1/tasks/").json()
     ids["proposal_id"] = [submitted["id"], approved["id"], draft["id"]]
     ids["attachment_id"] = [attachment["id"]]
@@ -163,6 +169,40 @@ def _seed() -> dict[str, list[int]]:
     ids["delegation_id"] = [delegation["id"]]
     ids["task_id"] = [t["id"] for t in tasks] or [1]
     return ids
+
+
+def _seed_council() -> dict[str, list[int]]:
+    """A session, a meeting in it with an agenda item and a published material (the secretariat)."""
+    clerk = _api(COUNCIL_USER)
+    session = _post(clerk, "/api/v1/council/sessions/", {"name": "令和8年第4回定例会"})
+    meeting = _post(
+        clerk,
+        "/api/v1/council/meetings/",
+        {"title": "本会議", "starts_at": "2026-12-01T10:00:00+09:00", "session": session["id"]},
+    )
+    item = _post(
+        clerk,
+        f"/api/v1/council/meetings/{meeting['id']}/agenda/",
+        {"kind": "bill", "number": "議案第1号", "title": "一般会計補正予算"},
+    )
+    material = _post(
+        clerk,
+        "/api/v1/council/materials/",
+        {
+            "meeting": meeting["id"],
+            "title": "議案第1号 資料",
+            "publish_at": "2026-01-01T00:00:00+09:00",
+            "file": _named(_pdf(), "資料.pdf"),
+        },
+        multipart=True,
+    )
+    return {
+        "session_id": [session["id"]],
+        "meeting_id": [meeting["id"]],
+        "item_id": [item["id"]],
+        "material_id": [material["id"]],
+        "number": [1],
+    }
 
 
 def _named(content: bytes, name: str):
@@ -242,7 +282,8 @@ def _exercise(operation, ids: dict[str, list[int]], examples: int, totals: Total
                 if name in ids:
                     case.path_parameters[name] = ids[name][n // 2 % len(ids[name])]
         # DELETE auth/token/ revokes the token: the next call gets a fresh one.
-        headers = {"Authorization": f"Token {_token(USER)}"}
+        who = COUNCIL_USER if operation.path.startswith(COUNCIL_PREFIX) else USER
+        headers = {"Authorization": f"Token {_token(who)}"}
         response = case.call(headers=headers)
         totals.calls += 1
         totals.statuses[response.status_code] += 1

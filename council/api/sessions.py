@@ -18,7 +18,8 @@ from rest_framework.views import APIView
 
 from audit.exceptions import PermissionRefused
 from council import permissions, selectors, services
-from council.api.views import MeetingOutput, _id, _require_council, meeting_out
+from council.api.common import parse_id, require_council
+from council.api.shapes import MeetingOutput, meeting_out
 from council.models import AgendaItem, CouncilSession
 
 KIND_HELP = "regular (定例会) or extraordinary (臨時会)"
@@ -91,7 +92,7 @@ class SessionListCreateApi(APIView):
 
     @extend_schema(responses={200: SessionOutput(many=True)})
     def get(self, request: Request) -> Response:
-        _require_council(request.user)
+        require_council(request.user)
         sessions = selectors.session_list_visible(user=request.user)
         return Response([session_out(s, user=request.user) for s in sessions])
 
@@ -113,8 +114,8 @@ class SessionListCreateApi(APIView):
 class SessionDetailApi(APIView):
     @extend_schema(responses={200: SessionOutput})
     def get(self, request: Request, session_id: int) -> Response:
-        _require_council(request.user)
-        session = selectors.session_get(user=request.user, session_id=_id(session_id))
+        require_council(request.user)
+        session = selectors.session_get(user=request.user, session_id=parse_id(session_id))
         return Response(session_out(session, user=request.user))
 
 
@@ -131,7 +132,7 @@ class MeetingSessionApi(APIView):
     @extend_schema(request=Input, responses={200: MeetingOutput})
     def put(self, request: Request, meeting_id: int) -> Response:
         _require_secretariat(request.user, _("Only the council secretariat may edit meetings."))
-        meeting = selectors.meeting_get(user=request.user, meeting_id=_id(meeting_id))
+        meeting = selectors.meeting_get(user=request.user, meeting_id=parse_id(meeting_id))
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         meeting = services.meeting_set_session(
@@ -165,7 +166,7 @@ class AgendaItemCreateApi(APIView):
     @extend_schema(request=AgendaItemInput, responses={201: AgendaItemOutput})
     def post(self, request: Request, meeting_id: int) -> Response:
         _require_secretariat(request.user, _("Only the council secretariat may edit the agenda."))
-        meeting = selectors.meeting_get(user=request.user, meeting_id=_id(meeting_id))
+        meeting = selectors.meeting_get(user=request.user, meeting_id=parse_id(meeting_id))
         data = AgendaItemInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.agenda_item_add(
@@ -187,7 +188,7 @@ class AgendaItemDetailApi(APIView):
     @extend_schema(request=AgendaItemInput, responses={200: AgendaItemOutput})
     def put(self, request: Request, item_id: int) -> Response:
         _require_secretariat(request.user, _("Only the council secretariat may edit the agenda."))
-        item = selectors.agenda_item_get(user=request.user, item_id=_id(item_id))
+        item = selectors.agenda_item_get(user=request.user, item_id=parse_id(item_id))
         data = AgendaItemInput(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.agenda_item_update(
@@ -203,7 +204,7 @@ class AgendaItemDetailApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, item_id: int) -> Response:
         _require_secretariat(request.user, _("Only the council secretariat may edit the agenda."))
-        item = selectors.agenda_item_get(user=request.user, item_id=_id(item_id))
+        item = selectors.agenda_item_get(user=request.user, item_id=parse_id(item_id))
         services.agenda_item_delete(actor=request.user, item=item, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -219,7 +220,7 @@ class AgendaItemMoveApi(APIView):
     @extend_schema(request=Input, responses={200: AgendaItemOutput})
     def post(self, request: Request, item_id: int) -> Response:
         _require_secretariat(request.user, _("Only the council secretariat may edit the agenda."))
-        item = selectors.agenda_item_get(user=request.user, item_id=_id(item_id))
+        item = selectors.agenda_item_get(user=request.user, item_id=parse_id(item_id))
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.agenda_item_move(

@@ -55,6 +55,7 @@ def test_the_secretariat_creates_sessions_and_nobody_else_may(council):
         {"name": "臨時会", "kind": "special"},
         {"name": "臨時会", "starts_on": "来週"},
         {"name": "臨時会", "starts_on": "2026-02-30"},
+        {"name": "臨時会", "starts_on": "1800-01-01"},
         {},
     ],
 )
@@ -298,3 +299,32 @@ def test_console_writes_are_403_for_everyone_but_the_secretariat(client, council
     assert list(AgendaItem.objects.values_list("title", flat=True)) == ["議案"]
     page = client.get(f"/council/meetings/{meeting_id}/")
     assert b"agenda-editor" not in page.content
+
+
+@pytest.mark.parametrize("when", ["0915-04-08T05:39:44+10:20", "2101-01-01T00:00:00+09:00"])
+def test_dates_far_from_this_era_are_400(council, when):
+    clerk = api(council.clerk)
+    meeting = clerk.post(
+        "/api/v1/council/meetings/", {"title": "本会議", "starts_at": when}, format="json"
+    )
+    assert meeting.status_code == 400
+    assert not Meeting.objects.exists()
+    meeting_id = create_meeting(council)
+    response = upload_material(council, meeting_id, publish_at=None)
+    assert response.status_code == 201
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.council.conftest import make_pdf
+
+    far = clerk.post(
+        "/api/v1/council/materials/",
+        {
+            "meeting": meeting_id,
+            "title": "資料",
+            "publish_at": when,
+            "file": SimpleUploadedFile("a.pdf", make_pdf(["一"]), content_type="application/pdf"),
+        },
+        format="multipart",
+    )
+    assert far.status_code == 400
+    assert Material.objects.count() == 1
