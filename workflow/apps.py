@@ -8,10 +8,11 @@ class WorkflowConfig(AppConfig):
         from documents import hooks as documents_hooks
         from workflow.disposal import services as disposal
         from workflow.notifications import subscriber as notifications
-        from workflow.proposals import search, selectors
+        from workflow.proposals import filing, search, selectors
 
         notifications.connect()
         disposal.connect()
+        filing.connect()
         # Reorganisations (directory.reorg) move pending steps with the post through this hook.
         from workflow.proposals import reassign
 

@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from audit.exceptions import PermissionRefused
 from audit.validators import validate_amount_yen, validate_text, validate_title
 from directory import services as directory_services
+from documents.models import Retention
 from workflow.proposals import selectors, services
 from workflow.proposals.api_attachments import AttachmentOutput
 from workflow.proposals.models import PostReview, Proposal
@@ -78,6 +79,9 @@ class ProposalOutput(serializers.Serializer):
     body = serializers.CharField()
     category = serializers.CharField()
     amount = serializers.IntegerField(allow_null=True)
+    due_on = serializers.DateField(allow_null=True)
+    binder_title = serializers.CharField()
+    retention_years = serializers.IntegerField(allow_null=True)
     status = serializers.CharField()
     drafter = serializers.CharField()
     drafting_unit = serializers.CharField()
@@ -133,6 +137,9 @@ def proposal_data(proposal: Proposal) -> dict[str, Any]:
         "body": proposal.body,
         "category": proposal.category.code,
         "amount": proposal.amount,
+        "due_on": proposal.due_on,
+        "binder_title": proposal.binder_title,
+        "retention_years": proposal.retention_years,
         "status": proposal.status,
         "drafter": _username(proposal.drafter),
         "drafting_unit": proposal.drafting_unit.name,
@@ -178,6 +185,13 @@ class ProposalCreateApi(APIView):
         category = serializers.CharField(max_length=30)
         amount = serializers.IntegerField(
             required=False, allow_null=True, min_value=0, validators=[validate_amount_yen]
+        )
+        due_on = serializers.DateField(required=False, allow_null=True)
+        binder_title = serializers.CharField(
+            required=False, allow_blank=True, max_length=200, validators=[validate_text]
+        )
+        retention_years = serializers.ChoiceField(
+            choices=Retention.values, required=False, allow_null=True
         )
         reviewers = ReviewersField(required=False)
 
@@ -244,6 +258,13 @@ class ProposalDetailApi(APIView):
             min_length=1,
             max_length=100,
             required=False,
+        )
+        due_on = serializers.DateField(required=False, allow_null=True)
+        binder_title = serializers.CharField(
+            required=False, allow_blank=True, max_length=200, validators=[validate_text]
+        )
+        retention_years = serializers.ChoiceField(
+            choices=Retention.values, required=False, allow_null=True
         )
         reviewers = ReviewersField(required=False)
 

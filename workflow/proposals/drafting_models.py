@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from documents.models import Retention
+
 __all__ = ["LetterTemplate", "ProposalTemplate"]
 
 
@@ -42,6 +44,18 @@ class ProposalTemplate(models.Model):
         _("letter body skeleton"),
         blank=True,
         help_text=_("Pre-filled body of the outgoing letter (施行文書), separate from the 伺い文."),
+    )
+    binder_title = models.CharField(
+        _("binder (簿冊)"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The binder of the drafting division a decided proposal is filed in, e.g. "
+            "「道路維持工事 起案綴」 (created for the fiscal year when missing)."
+        ),
+    )
+    retention_years = models.PositiveSmallIntegerField(
+        _("retention period"), choices=Retention.choices, null=True, blank=True
     )
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)

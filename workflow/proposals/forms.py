@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.exceptions import ValidationFailed
 from audit.validators import validate_text, validate_title
+from documents.models import Retention
 from workflow.authority.models import Category
 from workflow.engine.forms import YenField
 from workflow.proposals import services
@@ -119,6 +120,28 @@ class ProposalForm(RoutePreviewForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         validators=[validate_text],
     )
+    due_on = forms.DateField(
+        label=_("Due by (処理期限)"),
+        required=False,
+        help_text=_("By when you need the decision; approvers see it in their inbox."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    binder_title = forms.CharField(
+        label=_("Binder (簿冊)"),
+        required=False,
+        max_length=Proposal._meta.get_field("binder_title").max_length,
+        help_text=_(
+            "Once decided, the proposal is filed in this binder of your division (created for "
+            "the fiscal year when missing). Leave empty to file it by hand."
+        ),
+    )
+    retention_years = forms.TypedChoiceField(
+        label=_("Retention period (保存年限)"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "—"), *Retention.choices],
+    )
     template = forms.ModelChoiceField(
         queryset=ProposalTemplate.objects.filter(is_active=True),
         required=False,
@@ -131,6 +154,9 @@ class ProposalForm(RoutePreviewForm):
         "amount",
         "body",
         "letter_body",
+        "due_on",
+        "binder_title",
+        "retention_years",
         "extra_approvers",
         "extra_consultees",
     )
@@ -143,6 +169,9 @@ class ProposalForm(RoutePreviewForm):
             "category": data["category"].code,
             "amount": data["amount"],
             "letter_body": data["letter_body"],
+            "due_on": data["due_on"],
+            "binder_title": data["binder_title"],
+            "retention_years": data["retention_years"],
             **self.reviewers(),
         }
         if not editing:
@@ -158,6 +187,8 @@ class ProposalForm(RoutePreviewForm):
             "category": template.category.code,
             "body": body,
             "letter_body": template.letter_body,
+            "binder_title": template.binder_title,
+            "retention_years": template.retention_years,
             "template": template.pk,
         }
 

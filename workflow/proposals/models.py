@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from directory.models import OrgUnit, Person
+from documents.models import Retention
 from workflow.engine.history import HistoryEntry
 
 __all__ = [
@@ -60,6 +61,13 @@ class Proposal(models.Model):
         "workflow.Category", verbose_name=_("category"), on_delete=models.PROTECT, related_name="+"
     )
     amount = models.PositiveBigIntegerField(_("amount (yen)"), null=True, blank=True)
+    # 処理期限: by when the drafter needs the decision (shown in the approvers' inboxes).
+    due_on = models.DateField(_("due by"), null=True, blank=True)
+    # Where the decided proposal is filed (簿冊 of the drafting 課) and for how long.
+    binder_title = models.CharField(_("binder (簿冊)"), max_length=200, blank=True)
+    retention_years = models.PositiveSmallIntegerField(
+        _("retention period"), choices=Retention.choices, null=True, blank=True
+    )
     drafter = models.ForeignKey(
         Person,
         verbose_name=_("drafter"),

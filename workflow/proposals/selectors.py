@@ -270,6 +270,7 @@ def proposal_document(proposal: Proposal) -> DecisionDocument:
         ),
         stamps=tuple(_stamp(step, ahead=ahead, reviewed=reviewed) for step in steps),
         amount_yen=proposal.amount,
+        filing=_filing_text(proposal),
         rounds_history=_rounds_history(proposal) if proposal.round > 1 else (),
     )
 
@@ -434,6 +435,16 @@ def attached_document_ids(person: Any) -> set[int]:
         "document_id", flat=True
     )
     return set(linked) | set(asked)
+
+
+def _filing_text(proposal: Proposal) -> str:
+    """The 簿冊 and its 保存年限 as the 決裁文書 prints them."""
+    if not proposal.binder_title:
+        return ""
+    if proposal.retention_years is None:
+        return proposal.binder_title
+    years = "永年" if proposal.retention_years == 0 else f"{proposal.retention_years}年"
+    return f"{proposal.binder_title}（保存年限 {years}）"
 
 
 def decided_proposal_for(user: Any, proposal_id: int) -> DecidedProposal | None:

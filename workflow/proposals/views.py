@@ -89,6 +89,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "tasks": tasks,
         "circulations": circulations,
         "deputy_count": sum(1 for _step, principal in tasks if principal is not None),
+        "today": timezone.localdate(),
         "drafts": [p for p in drafted if p.status in permissions.EDITABLE],
         "outbox": [p for p in drafted if p.status not in permissions.EDITABLE][:OUTBOX_LIMIT],
         "post_reviews": list(selectors.post_review_list_for_user(user=request.user)),
@@ -209,6 +210,9 @@ def proposal_edit(request: HttpRequest, proposal_id: int) -> HttpResponse:
         "category": proposal.category.code,
         "amount": proposal.amount,
         "letter_body": proposal.letter_body,
+        "due_on": proposal.due_on,
+        "binder_title": proposal.binder_title,
+        "retention_years": proposal.retention_years,
         "extra_approvers": " ".join(reviewers["approve"]),
         "extra_consultees": reviewers["consult"],
     }

@@ -264,7 +264,10 @@ def _header_table(doc: DecisionDocument, styles: Styles, fonts: JapaneseFonts) -
     spans = [("SPAN", (1, 3), (3, 3))]
     if doc.amount_yen is not None:
         rows.append([_p("金額", label), _p(f"{doc.amount_yen:,}円", cell), "", ""])
-        spans.append(("SPAN", (1, 4), (3, 4)))
+        spans.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
+    if doc.filing:
+        rows.append([_p("簿冊", label), _p(doc.filing, cell), "", ""])
+        spans.append(("SPAN", (1, len(rows) - 1), (3, len(rows) - 1)))
     table = Table(rows, colWidths=[22 * mm, 65 * mm, 22 * mm, 65 * mm])
     table.setStyle(
         TableStyle(

@@ -77,6 +77,8 @@ class DecisionDocument:
     heading: str = ""
     issued_on: date | None = None  # 施行日, when the decision has been issued
     amount_yen: int | None = None
+    # 簿冊 and 保存年限, e.g. "工事関係 起案綴（保存年限 10年）"; empty when not named.
+    filing: str = ""
     # Every round's history (send-backs and resubmissions), when there was more than one.
     rounds_history: tuple[HistoryLine, ...] = ()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
+from datetime import date
 from typing import Any
 
 from django.utils import timezone
@@ -17,6 +18,7 @@ from directory.selectors import (
     person_primary_post,
     unit_at_level,
 )
+from documents.models import Retention
 from documents.search import index_upsert
 from workflow.authority import rules
 from workflow.authority.routing import Route, RouteStep, build_route
@@ -46,6 +48,7 @@ from workflow.proposals.services.attachments import round_attachments_freeze, ro
 
 _UNSET: Any = object()
 TITLE_MAX_LENGTH = Proposal._meta.get_field("title").max_length
+BINDER_TITLE_MAX_LENGTH = Proposal._meta.get_field("binder_title").max_length
 
 
 def _index(proposal: Proposal) -> None:
@@ -67,8 +70,15 @@ def proposal_create(
     extra_consultees: Sequence[Person] = (),
     letter_body: str = "",
     template: ProposalTemplate | None = None,
+    due_on: date | None = None,
+    binder_title: str = "",
+    retention_years: int | None = None,
 ) -> Proposal:
     """A draft proposal of the actor, with its route computed under today's rules (round 1).
+
+    ``due_on``: 処理期限, today or later. ``binder_title`` / ``retention_years``: the binder
+    (簿冊) of the drafting 課 the decided proposal is filed in, and its 保存年限 (see
+    ``workflow/proposals/filing.py``).
 
     ``template``: the 起案 template it was drafted from (its required attachments are checked at
     submission); ``letter_body``: the body of the outgoing letter (施行文書), not the 伺い文.
@@ -102,6 +112,9 @@ def proposal_create(
         drafting_unit=unit,
         letter_body=letter_body or "",
         template=template,
+        due_on=_clean_due_on(due_on),
+        binder_title=_clean_binder_title(binder_title),
+        retention_years=_clean_retention(retention_years),
     )
     _apply_route_meta(proposal, route)
     proposal.save()
@@ -168,6 +181,9 @@ def proposal_update(
     extra_approvers: Sequence[Person] = _UNSET,
     extra_consultees: Sequence[Person] = _UNSET,
     letter_body: str = _UNSET,
+    due_on: date | None = _UNSET,
+    binder_title: str = _UNSET,
+    retention_years: int | None = _UNSET,
 ) -> Proposal:
     """Change a draft or returned proposal (drafter only) and recompute its route preview;
     ``recipients`` (usernames) only for a circulation, ``category``/``amount`` and the optional
@@ -189,6 +205,12 @@ def proposal_update(
         changed["body"] = body or ""
     if letter_body is not _UNSET:
         changed["letter_body"] = letter_body or ""
+    if due_on is not _UNSET:
+        changed["due_on"] = _clean_due_on(due_on)
+    if binder_title is not _UNSET:
+        changed["binder_title"] = _clean_binder_title(binder_title)
+    if retention_years is not _UNSET:
+        changed["retention_years"] = _clean_retention(retention_years)
     is_circulation = proposal.kind == Proposal.Kind.CIRCULATION
     if (category is not _UNSET or amount is not _UNSET) and is_circulation:
         raise ValidationFailed(_("A circulation has no category or amount."))
@@ -346,6 +368,28 @@ def _reached_people(proposal: Proposal) -> tuple[int, ...]:
         people.update(pk for pk in (approver_id, acted_by_id) if pk)
     people.discard(proposal.drafter_id)
     return tuple(sorted(people))
+
+
+def _clean_due_on(value: date | None) -> date | None:
+    if value is not None and value < timezone.localdate():
+        raise ValidationFailed(_("The due date cannot be in the past."))
+    return value
+
+
+def _clean_binder_title(value: str) -> str:
+    value = " ".join((value or "").split())
+    if len(value) > BINDER_TITLE_MAX_LENGTH:
+        raise ValidationFailed(
+            _("The binder title is longer than %(max)s characters.")
+            % {"max": BINDER_TITLE_MAX_LENGTH}
+        )
+    return value
+
+
+def _clean_retention(value: int | None) -> int | None:
+    if value is not None and value not in Retention.values:
+        raise ValidationFailed(_("Retention must be 1, 3, 5, 10, 30 years or permanent."))
+    return value
 
 
 def _check_required_attachments(proposal: Proposal) -> None:
