@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import docx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -88,15 +89,23 @@ def test_draft_with_attachments_send_back_resubmit_and_decide(
     expect(page.get_by_test_id("proposal-status")).to_have_text("差戻し")
     page.get_by_role("button", name="ログアウト").click()
 
-    # The 主事 resubmits (a new round freezes the attachments again).
-    sign_in(page, base, "madoguchi.staff", f"/approval/proposals/{proposal.pk}/")
+    # The 主事 revises the title as asked and resubmits (a new round freezes the attachments
+    # again).
+    sign_in(page, base, "madoguchi.staff", f"/approval/proposals/{proposal.pk}/edit/")
+    page.get_by_label("件名").fill("窓口カウンターの修繕（縮尺明記）")
+    page.get_by_role("button", name="下書き保存").click()
+    page.wait_for_url(re.compile(rf".*/approval/proposals/{proposal.pk}/$"))
     page.get_by_role("button", name="再提出").click()
     confirm(page, "最初の承認者へ送ります")
     expect(page.get_by_test_id("proposal-status")).to_have_text("回議中")
     assert RoundAttachment.objects.filter(proposal=proposal, round=2).count() == 2
     page.get_by_role("button", name="ログアウト").click()
 
+    # The 係長 sees what changed since the round they sent back.
     sign_in(page, base, "madoguchi.kakaricho", f"/approval/proposals/{proposal.pk}/")
+    changes = page.get_by_test_id("round-changes")
+    expect(changes).to_be_visible()
+    expect(changes.locator('[data-field="title"]')).to_contain_text("（縮尺明記）")
     page.get_by_role("button", name="承認", exact=True).click()
     confirm(page, "次の決裁者へ回付され")
     page.get_by_role("button", name="ログアウト").click()
@@ -114,6 +123,19 @@ def test_draft_with_attachments_send_back_resubmit_and_decide(
     assert Decision.objects.filter(proposal=proposal, action="decided").count() == 1
     assert_no_horizontal_overflow(page)
     page.screenshot(path=SCREENSHOT, full_page=True)
+    page.get_by_role("button", name="ログアウト").click()
+
+    # The 主事 issues the letter (施行文書) to the 自治会: the number, not the 伺い文.
+    sign_in(page, base, "madoguchi.staff", f"/approval/proposals/{proposal.pk}/")
+    page.get_by_text("施行文書（DOCX）").click()
+    page.get_by_label("宛先").fill("星田地区自治会長 様")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="施行文書をダウンロード").click()
+    letter = docx.Document(download.value.path())
+    text = "\n".join(paragraph.text for paragraph in letter.paragraphs)
+    assert number in text
+    assert "星田地区自治会長 様" in text
+    assert "伺います" not in text
 
 
 def test_every_irreversible_button_asks_first(live_server, browser_page, shimin):
