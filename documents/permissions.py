@@ -9,7 +9,7 @@ from typing import Any
 
 from audit.permissions import can_view_audit_log
 from directory.models import OrgUnit, Person
-from documents.models import Binder, Classification, Document
+from documents.models import Binder, Document
 
 PERM_LEGAL_HOLD = "documents.set_legal_hold"
 PERM_TRANSFER = "documents.transfer_binder"
@@ -51,20 +51,6 @@ def is_staff_member(user: Any) -> bool:
 
 def is_unit_member(user: Any, unit_id: int) -> bool:
     return unit_id in member_unit_ids(user)
-
-
-def can_view_document(
-    user: Any, document: Document, *, route_ids: frozenset[int] | set[int] = frozenset()
-) -> bool:
-    if document.classification == Classification.PUBLIC:
-        return _active(user)
-    if document.classification == Classification.INTERNAL:
-        return is_staff_member(user)
-    return (
-        can_view_audit_log(user)
-        or is_unit_member(user, document.unit_id)
-        or document.pk in route_ids
-    )
 
 
 def can_add_version(user: Any, document: Document) -> bool:

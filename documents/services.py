@@ -17,6 +17,7 @@ from typing import IO, Any
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from audit import services as audit
 from audit.exceptions import Conflict, KairanError, PermissionRefused, ValidationFailed
@@ -272,8 +273,6 @@ def _version_create(
 
 
 def _enqueue_extraction(version_id: int) -> None:
-    from documents.tasks import extract_version_text
-
     enqueue_with_change(extract_version_text, version_id)
 
 
@@ -304,6 +303,14 @@ def _clean_classification(value: str | None, *, default: str) -> str:
 
 
 # --- text extraction --------------------------------------------------------------------------
+
+
+@task()
+def extract_version_text(version_id: int) -> str:
+    """The background task (django-tasks) of an upload: extract the text of one version;
+    returns the final status (``done`` or ``failed``). In the embedded default it runs in-process
+    right after the upload commits; ``KAIRAN_TASK_WORKERS=external`` moves it to workers."""
+    return extraction_run(version_id=version_id).status
 
 
 def extraction_run(*, version_id: int) -> TextExtraction:

@@ -1,16 +1,7 @@
-"""Background work of records (django-tasks). In the embedded default the ImmediateBackend runs
-a task in-process right after the upload commits; ``KAIRAN_TASK_WORKERS=external`` with a
-database backend moves it to workers. The status is on the ``TextExtraction`` row either way.
-"""
+"""Background work of records: the task lives with its service
+(``documents.services.extract_version_text``). This name stays for jobs queued by an earlier
+version under ``documents.tasks.extract_version_text``."""
 
-from __future__ import annotations
+from documents.services import extract_version_text
 
-from django_tasks import task
-
-
-@task()
-def extract_version_text(version_id: int) -> str:
-    """Extract the text of one version; returns the final status (``done`` or ``failed``)."""
-    from documents.services import extraction_run
-
-    return extraction_run(version_id=version_id).status
+__all__ = ["extract_version_text"]

@@ -94,7 +94,7 @@ def _empty_search_index_in_transactional_tests(request):
     if not transactional:
         yield
         return
-    from documents.search.engine import get_engine
+    from documents.search.backend import get_engine
 
     request.getfixturevalue("transactional_db")
     get_engine().clear()

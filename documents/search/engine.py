@@ -3,7 +3,7 @@
 """The two index engines: SQLite FTS5 and PostgreSQL tsvector + GIN, behind one small interface.
 
 This module holds the tables, the shared writes and reads (``Engine``), visibility and
-``get_engine``; ``engine_sqlite.py`` and ``engine_postgres.py`` hold what differs.
+``backend.get_engine``; ``engine_sqlite.py`` and ``engine_postgres.py`` hold what differs.
 
 Tables (the search_index migration, raw SQL: the index depends on no app's models):
 ``documents_search_entry`` — one row per indexed object, with what visibility needs;
@@ -262,18 +262,6 @@ class Engine:
 
     def _clear_all(self, cur: Any) -> None:
         raise NotImplementedError
-
-
-def get_engine() -> Engine:
-    """The engine of the default database."""
-    # Imported here: both engines build on this module's base class and helpers.
-    if connection.vendor == "postgresql":
-        from documents.search.engine_postgres import PostgresEngine
-
-        return PostgresEngine()
-    from documents.search.engine_sqlite import SqliteEngine
-
-    return SqliteEngine()
 
 
 def _entry_values(entry: IndexEntry, now: Any) -> list[Any]:

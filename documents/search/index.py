@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import islice
 
-from documents.search.engine import IndexEntry, get_engine
+from documents.search.backend import get_engine
+from documents.search.engine import IndexEntry
 
 BULK_BATCH = 1000
 

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from audit.exceptions import ValidationFailed
 from documents.search import text as T
-from documents.search.engine import ALL, CONFIDENTIAL, Row, Visible, get_engine, visibility_sql
+from documents.search.backend import get_engine
+from documents.search.engine import ALL, CONFIDENTIAL, Row, Visible, visibility_sql
 
 MAX_LIMIT = 100
 

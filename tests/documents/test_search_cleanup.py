@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 
 from documents.search import ALL, index_upsert, search
-from documents.search.engine import CHUNK, ENTRY, FTS, GIN, SOURCE, get_engine
+from documents.search.backend import get_engine
+from documents.search.engine import CHUNK, ENTRY, FTS, GIN, SOURCE
 from documents.search.engine_sqlite import _kind_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
