@@ -14,6 +14,9 @@ latency, deliveries per second over the whole run, and server CPU per delivery (
 its workers; PostgreSQL backends of the bench database separately).
 
     .venv/bin/python bench/bench_chat_broadcast.py [--n 200 1000] [--messages 50] [--rate 10]
+        [--runs 3]   # each case 3 times, then a table of the medians
+
+KAIRAN_BENCH_REDIS_URL chooses the Redis database (default redis://127.0.0.1:6379/14).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PG = "postgresql://postgres@127.0.0.1:5432"
-REDIS = "redis://127.0.0.1:6379/14"
+REDIS = os.environ.get("KAIRAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
 def free_port() -> int:
@@ -321,14 +325,30 @@ def bare_case(n: int, args) -> dict:
     return result
 
 
-def row(name: str, n: int, r: dict) -> str:
+def metrics(r: dict) -> dict[str, float]:
+    """What a table row shows, from one run's raw figures."""
     deliveries = r["received"]
-    per = 1e6 * (r["server_cpu_s"] + r["pg_cpu_s"]) / deliveries if deliveries else float("nan")
+    return {
+        "lost": r["lost"],
+        "p50_ms": r["p50_ms"],
+        "p99_ms": r["p99_ms"],
+        "per_s": deliveries / r["wall_s"],
+        "cpu_us": 1e6 * r["server_cpu_s"] / max(deliveries, 1),
+        "cpu_pg_us": (
+            1e6 * (r["server_cpu_s"] + r["pg_cpu_s"]) / deliveries if deliveries else float("nan")
+        ),
+    }
+
+
+def format_row(name: str, n: int, m: dict) -> str:
     return (
-        f"| {name} | {n} | {r['lost']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-        f"{deliveries / r['wall_s']:.0f} | {1e6 * r['server_cpu_s'] / max(deliveries, 1):.0f} | "
-        f"{per:.0f} |"
+        f"| {name} | {n} | {m['lost']} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | "
+        f"{m['per_s']:.0f} | {m['cpu_us']:.0f} | {m['cpu_pg_us']:.0f} |"
     )
+
+
+def row(name: str, n: int, r: dict) -> str:
+    return format_row(name, n, metrics(r))
 
 
 def main() -> None:
@@ -345,7 +365,42 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--deadline", type=float, default=120.0)
     parser.add_argument("--skip-embedded", action="store_true")
+    parser.add_argument("--runs", type=int, default=1, help="repeat every case; medians after")
     args = parser.parse_args()
+    runs: dict[tuple[str, int], list[dict]] = {}
+    for number in range(1, max(1, args.runs) + 1):
+        one_run(args, number, runs)
+    if args.runs > 1:
+        print(f"\nMedians of {args.runs} runs (each column separately; lost: the worst run):\n")
+        print(
+            "| case | N | lost (max) | p50 ms | p99 ms | deliveries/s | server CPU µs/delivery | "
+            "with PostgreSQL µs/delivery |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for (name, n), results in runs.items():
+            print(median_row(name, n, results))
+        for n in sorted({n for _, n in runs}):
+            bare = runs.get(("bare websockets (1 process)", n))
+            kairan = [r for (name, m), r in runs.items() if m == n and name.startswith("Kairan, ")]
+            if bare and kairan:
+                pairs = zip(kairan[0], bare, strict=True)
+                ratios = sorted(k["p99_ms"] / b["p99_ms"] for k, b in pairs)
+                print(
+                    f"\nN={n}: p99 ratio Kairan/bare of each run, sorted = "
+                    + ", ".join(f"{r:.1f}×" for r in ratios)
+                    + f" (median {statistics.median(ratios):.1f}×)"
+                )
+
+
+def median_row(name: str, n: int, results: list[dict]) -> str:
+    each = [metrics(r) for r in results]
+    merged = {key: statistics.median(m[key] for m in each) for key in each[0]}
+    merged["lost"] = max(m["lost"] for m in each)
+    return format_row(name, n, merged)
+
+
+def one_run(args, number: int, runs: dict) -> None:
+    print(f"\n--- run {number}")
 
     lines = [
         "| case | N | lost | p50 ms | p99 ms | deliveries/s | server CPU µs/delivery | "
@@ -368,8 +423,11 @@ def main() -> None:
             )
             bare = bare_case(n, args)
             lines.append(row("bare websockets (1 process)", n, bare))
+            runs.setdefault(("bare websockets (1 process)", n), []).append(bare)
             kairan = kairan_case(env, args.workers, n, args, dbname)
-            lines.append(row(f"Kairan, {args.workers} workers, Redis, PostgreSQL", n, kairan))
+            name = f"Kairan, {args.workers} workers, Redis, PostgreSQL"
+            lines.append(row(name, n, kairan))
+            runs.setdefault((name, n), []).append(kairan)
             results[n] = (bare, kairan)
         finally:
             admin_sql(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
@@ -385,7 +443,9 @@ def main() -> None:
             )
             n = min(args.n)
             embedded = kairan_case(env, 1, n, args, None)
-            lines.append(row("Kairan embedded (1 process, SQLite, in-memory layer)", n, embedded))
+            name = "Kairan embedded (1 process, SQLite, in-memory layer)"
+            lines.append(row(name, n, embedded))
+            runs.setdefault((name, n), []).append(embedded)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     print(
