@@ -30,6 +30,8 @@ class CriteriaForm(forms.Form):
         max_length=150,
         required=False,
         help_text=_("Their own messages and those of the rooms they are in, direct ones too."),
+        # The page lists the people (name → user name) in a <datalist>.
+        widget=forms.TextInput(attrs={"list": "chat-people", "autocomplete": "off"}),
     )
     start = forms.DateField(
         label=_("From (date)"),

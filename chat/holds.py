@@ -174,3 +174,15 @@ def rooms_for_records() -> QuerySet[Room]:
         .annotate(message_count=Count("messages"))
         .order_by("kind", "name", "id")
     )
+
+
+def people_for_records(limit: int = 5000) -> list[tuple[str, str]]:
+    """(user name, name) of the active people, for the person field's suggestions."""
+    from directory.models import Person
+
+    rows = (
+        Person.objects.filter(is_active=True, user__isnull=False)
+        .order_by("display_name")
+        .values_list("user__username", "display_name")[:limit]
+    )
+    return list(rows)

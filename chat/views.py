@@ -106,7 +106,7 @@ def mandatory_dashboard(request: HttpRequest) -> HttpResponse:
 
 def _records_context(request: HttpRequest, **forms: Any) -> dict[str, Any]:
     from chat.forms import ExportForm, LegalHoldForm
-    from chat.holds import legal_holds_for, rooms_for_records
+    from chat.holds import legal_holds_for, people_for_records, rooms_for_records
     from chat.records import messages_purge, retention_days
 
     rooms = [(r.pk, _room_label(r)) for r in rooms_for_records()]
@@ -118,6 +118,7 @@ def _records_context(request: HttpRequest, **forms: Any) -> dict[str, Any]:
         "retention": [(label, days.get(kind, 0)) for kind, label in Room.Kind.choices],
         "purge_due": messages_purge(dry_run=True)["messages"],
         "rooms": rooms,
+        "people": people_for_records(),
     }
 
 

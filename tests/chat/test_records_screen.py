@@ -88,6 +88,9 @@ def test_an_auditor_holds_a_room_and_the_purge_keeps_it_until_released(chat, old
     assert "訴訟ホールド（保全）" in html
     assert "/chat/records/" in c.get("/chat/").content.decode()
     assert 'data-testid="purge-due"' in html
+    # The person field suggests people by name (a <datalist> of user names).
+    assert '<option value="zkakari">財政 係長</option>' in html
+    assert 'list="chat-people"' in html
 
     r = c.post(PAGE, hold_form(room=chat.kakari_room.pk, reason="令和8年 開示請求第12号"))
     assert r.status_code == 302
