@@ -17,6 +17,7 @@ from documents import hooks
 from documents import services as documents_services
 from documents.models import Binder, Document
 from tests.documents.conftest import make_pdf, media_root  # noqa: F401 - a fixture
+from workflow.apps import register_documents_hooks
 from workflow.disposal import services as disposal
 from workflow.proposals import services
 from workflow.proposals.models import Proposal, ProposalStep
@@ -32,7 +33,7 @@ def disposal_hook():
     disposal.connect()
     yield
     hooks.reset()
-    disposal.connect()
+    register_documents_hooks()
 
 
 @pytest.fixture(autouse=True)

@@ -214,49 +214,38 @@ class CommentInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class _PlanActionApi(APIView):
-    """POST an action on a visible plan: ``service(actor, plan, **input)``."""
-
-    service: Any = None
-    Input: type[serializers.Serializer] | None = None
-
-    def post(self, request: Request, plan_id: int) -> Response:
-        # Invisible is 404 whatever the input: check visibility first.
-        plan = selectors.action_plan_get(user=request.user, plan_id=plan_id)
-        data = _valid(self.Input, request) if self.Input else {}
-        type(self).service(actor=request.user, plan=plan, **data)
-        return _reloaded(request, plan_id)
+def _plan_action(
+    request: Request, plan_id: int, service: Any, input_class: type[serializers.Serializer] | None
+) -> Response:
+    """Run an action on a visible plan (invisible is 404 whatever the input: checked first)."""
+    plan = selectors.action_plan_get(user=request.user, plan_id=plan_id)
+    data = _valid(input_class, request) if input_class else {}
+    service(actor=request.user, plan=plan, **data)
+    return _reloaded(request, plan_id)
 
 
-class ActionPlanSubmitApi(_PlanActionApi):
+class ActionPlanSubmitApi(APIView):
     """POST: draft/returned → in_review (a new round, for the secretariat)."""
-
-    service = staticmethod(services.action_plan_submit)
 
     @extend_schema(request=None, responses={200: PlanDetailOutput})
     def post(self, request: Request, plan_id: int) -> Response:
-        return super().post(request, plan_id)
+        return _plan_action(request, plan_id, services.action_plan_submit, None)
 
 
-class ActionPlanCancelApi(_PlanActionApi):
+class ActionPlanCancelApi(APIView):
     """POST: the drafter abandons the plan before the committee approves it."""
-
-    service = staticmethod(services.action_plan_cancel)
-    Input = CommentInput
 
     @extend_schema(request=CommentInput, responses={200: PlanDetailOutput})
     def post(self, request: Request, plan_id: int) -> Response:
-        return super().post(request, plan_id)
+        return _plan_action(request, plan_id, services.action_plan_cancel, CommentInput)
 
 
-class ActionPlanClaimApi(_PlanActionApi):
+class ActionPlanClaimApi(APIView):
     """POST: a secretariat or committee member takes the open task; 409 once claimed."""
-
-    service = staticmethod(services.action_plan_claim)
 
     @extend_schema(request=None, responses={200: PlanDetailOutput})
     def post(self, request: Request, plan_id: int) -> Response:
-        return super().post(request, plan_id)
+        return _plan_action(request, plan_id, services.action_plan_claim, None)
 
 
 @extend_schema_serializer(component_name="DXReviewInput")
@@ -268,15 +257,12 @@ class ReviewInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ActionPlanReviewApi(_PlanActionApi):
+class ActionPlanReviewApi(APIView):
     """POST: the secretariat passes the plan to the committee (both reviews must pass)."""
-
-    service = staticmethod(services.action_plan_review)
-    Input = ReviewInput
 
     @extend_schema(request=ReviewInput, responses={200: PlanDetailOutput})
     def post(self, request: Request, plan_id: int) -> Response:
-        return super().post(request, plan_id)
+        return _plan_action(request, plan_id, services.action_plan_review, ReviewInput)
 
 
 @extend_schema_serializer(component_name="DXSendBackInput")
@@ -288,15 +274,12 @@ class SendBackInput(serializers.Serializer):
     technology_comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ActionPlanSendBackApi(_PlanActionApi):
+class ActionPlanSendBackApi(APIView):
     """POST: 差戻し by the secretariat; a comment is required (400)."""
-
-    service = staticmethod(services.action_plan_send_back)
-    Input = SendBackInput
 
     @extend_schema(request=SendBackInput, responses={200: PlanDetailOutput})
     def post(self, request: Request, plan_id: int) -> Response:
-        return super().post(request, plan_id)
+        return _plan_action(request, plan_id, services.action_plan_send_back, SendBackInput)
 
 
 @extend_schema_serializer(component_name="DXApproveInput")
@@ -307,15 +290,12 @@ class ApproveInput(serializers.Serializer):
     )
 
 
-class ActionPlanApproveApi(_PlanActionApi):
+class ActionPlanApproveApi(APIView):
     """POST: a committee member approves; the first wins, a second gets 409."""
-
-    service = staticmethod(services.action_plan_approve)
-    Input = ApproveInput
 
     @extend_schema(request=ApproveInput, responses={200: PlanDetailOutput})
     def post(self, request: Request, plan_id: int) -> Response:
-        return super().post(request, plan_id)
+        return _plan_action(request, plan_id, services.action_plan_approve, ApproveInput)
 
 
 @extend_schema_serializer(component_name="DXReportInput")
@@ -324,15 +304,12 @@ class ReportInput(serializers.Serializer):
     is_final = serializers.BooleanField(required=False, default=True)
 
 
-class ActionPlanReportApi(_PlanActionApi):
+class ActionPlanReportApi(APIView):
     """POST: the drafter reports the results (効果検証); ``is_final=false`` saves a draft."""
-
-    service = staticmethod(services.action_plan_report)
-    Input = ReportInput
 
     @extend_schema(request=ReportInput, responses={200: PlanDetailOutput})
     def post(self, request: Request, plan_id: int) -> Response:
-        return super().post(request, plan_id)
+        return _plan_action(request, plan_id, services.action_plan_report, ReportInput)
 
 
 class ActionPlanTaskListApi(APIView):

@@ -330,32 +330,35 @@ class ProposalIssueLetterApi(APIView):
         return response
 
 
-class _ProposalActionApi(APIView):
-    service: Any = None
+def _proposal_action(request: Request, proposal_id: int, service: Any) -> Response:
+    """Run a drafter's action on a proposal I may see (404 otherwise); answer with it."""
+    proposal = selectors.proposal_get(user=request.user, proposal_id=proposal_id)
+    service(actor=request.user, proposal=proposal)
+    return _reloaded(request, proposal_id)
+
+
+class ProposalSubmitApi(APIView):
+    """POST: draft/returned → in_review (a new round)."""
 
     @extend_schema(request=None, responses={200: ProposalOutput})
     def post(self, request: Request, proposal_id: int) -> Response:
-        proposal = selectors.proposal_get(user=request.user, proposal_id=proposal_id)
-        type(self).service(actor=request.user, proposal=proposal)
-        return _reloaded(request, proposal_id)
+        return _proposal_action(request, proposal_id, services.proposal_submit)
 
 
-class ProposalSubmitApi(_ProposalActionApi):
-    """POST: draft/returned → in_review (a new round)."""
-
-    service = staticmethod(services.proposal_submit)
-
-
-class ProposalWithdrawApi(_ProposalActionApi):
+class ProposalWithdrawApi(APIView):
     """POST: 引戻し — back to draft; the drafter only, before the decision."""
 
-    service = staticmethod(services.proposal_withdraw)
+    @extend_schema(request=None, responses={200: ProposalOutput})
+    def post(self, request: Request, proposal_id: int) -> Response:
+        return _proposal_action(request, proposal_id, services.proposal_withdraw)
 
 
-class ProposalCancelApi(_ProposalActionApi):
+class ProposalCancelApi(APIView):
     """POST: 取下げ — cancelled, kept on record; the drafter only."""
 
-    service = staticmethod(services.proposal_cancel)
+    @extend_schema(request=None, responses={200: ProposalOutput})
+    def post(self, request: Request, proposal_id: int) -> Response:
+        return _proposal_action(request, proposal_id, services.proposal_cancel)
 
 
 class ProposalApproveAheadApi(APIView):
@@ -407,42 +410,45 @@ class TaskListApi(APIView):
         return Response(self.Output(rows, many=True).data)
 
 
-class _TaskActionApi(APIView):
-    service: Any = None
+def _task_action(request: Request, task_id: int, service: Any) -> Response:
+    """Run a task action's service on the task's step and answer with the proposal."""
+    serializer = TaskActionInput(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    step = selectors.task_get(task_id=task_id)
+    try:
+        service(actor=request.user, step=step, **serializer.validated_data)
+    except PermissionRefused:
+        # Not mine nor my principal's: 403 only to someone who may see the proposal at all;
+        # to anyone else the task does not exist. Asked only on refusal: approvals stay cheap.
+        selectors.proposal_get(user=request.user, proposal_id=step.proposal_id)
+        raise
+    # The service let the caller act on this task: the proposal is theirs to see.
+    proposal = selectors.proposal_acted_on(proposal_id=step.proposal_id)
+    return Response(proposal_data(proposal))
+
+
+class TaskApproveApi(APIView):
+    """POST: approve (回議), agree (合議) or decide (決裁); 409 once the task is done."""
 
     @extend_schema(request=TaskActionInput, responses={200: ProposalOutput})
     def post(self, request: Request, task_id: int) -> Response:
-        serializer = TaskActionInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        step = selectors.task_get(task_id=task_id)
-        try:
-            type(self).service(actor=request.user, step=step, **serializer.validated_data)
-        except PermissionRefused:
-            # Not mine nor my principal's: 403 only to someone who may see the proposal at all;
-            # to anyone else the task does not exist. Asked only on refusal: approvals stay cheap.
-            selectors.proposal_get(user=request.user, proposal_id=step.proposal_id)
-            raise
-        # The service let the caller act on this task: the proposal is theirs to see.
-        proposal = selectors.proposal_acted_on(proposal_id=step.proposal_id)
-        return Response(proposal_data(proposal))
+        return _task_action(request, task_id, services.task_approve)
 
 
-class TaskApproveApi(_TaskActionApi):
-    """POST: approve (回議), agree (合議) or decide (決裁); 409 once the task is done."""
-
-    service = staticmethod(services.task_approve)
-
-
-class TaskSendBackApi(_TaskActionApi):
+class TaskSendBackApi(APIView):
     """POST: 差戻し to the drafter; a comment is required."""
 
-    service = staticmethod(services.task_send_back)
+    @extend_schema(request=TaskActionInput, responses={200: ProposalOutput})
+    def post(self, request: Request, task_id: int) -> Response:
+        return _task_action(request, task_id, services.task_send_back)
 
 
-class TaskRejectApi(_TaskActionApi):
+class TaskRejectApi(APIView):
     """POST: 否決 by the final approver."""
 
-    service = staticmethod(services.task_reject)
+    @extend_schema(request=TaskActionInput, responses={200: ProposalOutput})
+    def post(self, request: Request, task_id: int) -> Response:
+        return _task_action(request, task_id, services.task_reject)
 
 
 # --- delegations and 後閲 ---------------------------------------------------------------------
