@@ -8,8 +8,10 @@ tokens); uvicorn serves ``config.asgi`` on free 127.0.0.1 ports.
 
 * ``render``: the generated agenda material of ``bench_render_pages`` (``--pages``, default 300)
   pre-rendered by ``council.rendering.prerender`` — both sizes the reader uses (1600×2400 pages
-  and 240×340 thumbnails), WebP, through the page cache — against ``pdftoppm -png`` at the same
-  two pixel sizes (two processes, one per size), end to end, same run.
+  and 240×340 thumbnails), WebP, through the page cache, with its default threads and with one —
+  against ``pdftoppm -png`` at the same two pixel sizes (one process per size, and one process
+  per core per size over page ranges), end to end, ``--runs`` rounds (default 3), each from a
+  cold cache: medians, min–max and every round.
 * ``http``: upload the material (``POST /api/v1/council/materials/``) and poll page 1 until it is
   served: "upload to first page available"; then ``--samples`` GETs of cached pages by a
   councilor (watermarked and cached per reader), one client, sequential: p50/p95.
@@ -18,13 +20,14 @@ tokens); uvicorn serves ``config.asgi`` on free 127.0.0.1 ports.
   presenter send time (one clock, one machine). p50/p95/p99 over all followers × turns.
 
     KAIRAN_REDIS_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/bench_council.py \
-        [--pages 300] [--samples 600] [--gotos 20] [--only render,http,presenter]
+        [--pages 300] [--samples 600] [--gotos 20] [--runs 3] [--only render,http,presenter]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -156,37 +159,100 @@ def servers(count: int, env: dict[str, str]):
 # --- render -----------------------------------------------------------------------------------
 
 
-def bench_render(pdf: bytes, pages: int, work: Path) -> list[str]:
-    from bench.bench_render_pages import PDFTOPPM, run_pdftoppm
-    from council import files, rendering
+def pdftoppm_sizes(pdf_path: Path, pages: int, work: Path, *, processes: int) -> float:
+    """Wall seconds for ``pdftoppm -png`` to write both sizes of every page: per size, the page
+    range split into ``processes`` contiguous parts run at once (1 = one process per size)."""
+    from bench.bench_render_pages import PDFTOPPM
     from council.rendering import SIZES
 
+    total = 0.0
+    for size, (width, _height) in SIZES.items():
+        out = work / f"ppm-{size}-{processes}-{time.monotonic_ns()}"
+        out.mkdir()
+        bounds = [round(i * pages / processes) for i in range(processes + 1)]
+        started = time.perf_counter()
+        procs = [
+            subprocess.Popen(
+                [
+                    PDFTOPPM,
+                    "-png",
+                    "-scale-to-x",
+                    str(width),
+                    "-scale-to-y",
+                    "-1",
+                    "-f",
+                    str(first + 1),
+                    "-l",
+                    str(last),
+                    str(pdf_path),
+                    str(out / "p"),
+                ]
+            )
+            for first, last in itertools.pairwise(bounds)
+            if last > first
+        ]
+        for proc in procs:
+            if proc.wait(timeout=3600) != 0:
+                raise RuntimeError("pdftoppm failed")
+        total += time.perf_counter() - started
+        written = len(list(out.iterdir()))
+        if written != pages:
+            raise RuntimeError(f"pdftoppm wrote {written} files for {pages} pages")
+        shutil.rmtree(out)
+    return total
+
+
+def bench_render(pdf: bytes, pages: int, work: Path, runs: int) -> list[str]:
+    """Kairan's pre-render (its default threads, and one thread) against ``pdftoppm -png`` (one
+    process per size, and one process per core per size), ``runs`` rounds, each from a cold
+    page cache; the medians and every round."""
+    from council import files, rendering
+    from documents.rendering import drop_cached_pages
+
     sha256, key = files.store(pdf)
-    started = time.perf_counter()
-    rendered = rendering.prerender(sha256=sha256, key=key, pages=pages)
-    ours = time.perf_counter() - started
-    assert rendered == 2 * pages, rendered
     pdf_path = work / "material.pdf"
     pdf_path.write_bytes(pdf)
-    poppler = 0.0
-    for size, (width, _height) in SIZES.items():
-        out = work / f"ppm-{size}"
-        import bench.bench_render_pages as brp
-
-        saved = brp.MAX_W
-        brp.MAX_W = width  # run_pdftoppm fits the width: 1600 for pages, 240 for thumbnails
-        try:
-            poppler += run_pdftoppm(f"pdftoppm {size}", pdf_path, out, "png", pages).total_s
-        finally:
-            brp.MAX_W = saved
-    return [
-        f"| pre-render, {pages} pages × 2 sizes | seconds | per page (ms) | vs ours |",
+    threads = rendering.render_threads()
+    cores = os.cpu_count() or 1
+    labels = {
+        "ours": f"**Kairan** (`council.rendering.prerender`, {threads} threads)",
+        "ours1": "Kairan, 1 thread (before this change)",
+        "ppm": "`pdftoppm -png -scale-to-x 1600`, then `-scale-to-x 240` (one process each)",
+        "ppmN": f"`pdftoppm -png`, {cores} processes per size (page ranges, at once)",
+    }
+    rounds: list[dict[str, float]] = []
+    for _round in range(runs):
+        timing: dict[str, float] = {}
+        for name, count in (("ours", threads), ("ours1", 1)):
+            drop_cached_pages(sha256)
+            started = time.perf_counter()
+            rendered = rendering.prerender(sha256=sha256, key=key, pages=pages, threads=count)
+            timing[name] = time.perf_counter() - started
+            assert rendered == 2 * pages, rendered
+        timing["ppm"] = pdftoppm_sizes(pdf_path, pages, work, processes=1)
+        timing["ppmN"] = pdftoppm_sizes(pdf_path, pages, work, processes=cores)
+        rounds.append(timing)
+        print(f"render round {_round + 1}: {timing}", file=sys.stderr, flush=True)
+    median = {name: statistics.median(r[name] for r in rounds) for name in labels}
+    lines = [
+        f"| pre-render, {pages} pages × 2 sizes, median of {runs} | seconds (min–max) | "
+        "per page (ms) | vs ours |",
         "|---|---:|---:|---:|",
-        f"| **Kairan** (`council.rendering.prerender`: pypdfium2 → WebP, cached) | {ours:.1f} | "
-        f"{1000 * ours / pages:.0f} | 1.00× |",
-        f"| `{PDFTOPPM} -png -scale-to-x 1600` + `-scale-to-x 240` | {poppler:.1f} | "
-        f"{1000 * poppler / pages:.0f} | {poppler / ours:.2f}× |",
     ]
+    for name, label in labels.items():
+        values = [r[name] for r in rounds]
+        lines.append(
+            f"| {label} | {median[name]:.1f} ({min(values):.1f}–{max(values):.1f}) | "
+            f"{1000 * median[name] / pages:.0f} | {median[name] / median['ours']:.2f}× |"
+        )
+    lines += ["", "| round | ours | 1 thread | pdftoppm | pdftoppm ×N | pdftoppm ÷ ours |"]
+    lines.append("|---:|---:|---:|---:|---:|---:|")
+    for i, r in enumerate(rounds, start=1):
+        lines.append(
+            f"| {i} | {r['ours']:.1f} | {r['ours1']:.1f} | {r['ppm']:.1f} | {r['ppmN']:.1f} | "
+            f"{r['ppm'] / r['ours']:.2f}× |"
+        )
+    return lines
 
 
 # --- http -------------------------------------------------------------------------------------
@@ -352,6 +418,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=600)
     parser.add_argument("--gotos", type=int, default=20)
     parser.add_argument("--only", default="render,http,presenter")
+    parser.add_argument("--runs", type=int, default=3, help="rounds of the render comparison")
     args = parser.parse_args()
     only = set(args.only.split(","))
     work = Path(tempfile.mkdtemp(prefix="kairan-bench-council-"))
@@ -366,7 +433,7 @@ def main() -> None:
             "",
         ]
         if "render" in only:
-            out += [*bench_render(pdf, args.pages, work), ""]
+            out += [*bench_render(pdf, args.pages, work, args.runs), ""]
             shutil.rmtree(work / "cache", ignore_errors=True)  # http starts from a cold cache
         if "http" in only or "presenter" in only:
             out += [*bench_http(pdf, args.pages, data, env, args.samples), ""]

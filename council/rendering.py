@@ -12,8 +12,10 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import threading
-from functools import lru_cache
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache, partial
 from pathlib import Path
 
 from django.conf import settings
@@ -55,11 +57,24 @@ def rendered_count(*, sha256: str, pages: int, size: str = "page") -> int:
     return min(pages, sum(1 for entry in directory.iterdir() if entry.name.endswith(suffix)))
 
 
-def prerender(*, sha256: str, key: str, pages: int) -> int:
-    """Render every page (first the first pages, both sizes) into the cache; how many rendered."""
-    from documents.rendering import render_pages
+def render_threads() -> int:
+    """How many pages are encoded at once (``COUNCIL_RENDER_THREADS``; default: the cores, at
+    most 8). libwebp's encoding — nine tenths of a page's cost — runs without the GIL, while
+    PDFium's rasterising stays one at a time under the renderer's lock."""
+    configured = getattr(settings, "COUNCIL_RENDER_THREADS", None)
+    if configured:
+        return max(1, min(int(configured), 32))
+    return max(1, min(os.cpu_count() or 1, 8))
 
+
+def prerender(*, sha256: str, key: str, pages: int, threads: int | None = None) -> int:
+    """Render every page (first the first pages, both sizes) into the cache; how many rendered.
+
+    The missing pages of each size are dealt round-robin to ``threads`` workers, each with its
+    own document (``documents.rendering.render_pages``), so page 1, 2, … come out first.
+    """
     pdf = files.load(key=key, sha256=sha256)
+    workers = threads or render_threads()
     done = 0
     for size in ("page", "thumb"):
         width, height = SIZES[size]
@@ -70,10 +85,25 @@ def prerender(*, sha256: str, key: str, pages: int) -> int:
         ]
         if not missing:
             continue
-        for number, image in render_pages(pdf, missing, max_width_px=width, max_height_px=height):
-            _store(sha256, number, (width, height), image)
-            done += 1
+        shares = [missing[i :: min(workers, len(missing))] for i in range(workers)]
+        shares = [share for share in shares if share]
+        if len(shares) == 1:
+            done += _render_share(pdf, sha256, shares[0], width=width, height=height)
+            continue
+        with ThreadPoolExecutor(len(shares), thread_name_prefix="council-render") as pool:
+            render = partial(_render_share, pdf, sha256, width=width, height=height)
+            done += sum(pool.map(render, shares))
     return done
+
+
+def _render_share(pdf: bytes, sha256: str, numbers: list[int], *, width: int, height: int) -> int:
+    from documents.rendering import render_pages
+
+    count = 0
+    for number, image in render_pages(pdf, numbers, max_width_px=width, max_height_px=height):
+        _store(sha256, number, (width, height), image)
+        count += 1
+    return count
 
 
 def _store(sha256: str, page: int, size: tuple[int, int], image: bytes) -> None:

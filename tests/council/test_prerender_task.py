@@ -121,3 +121,25 @@ def test_prerender_off_queues_nothing(council, external_workers, settings):
     settings.COUNCIL_PRERENDER = "off"
     _upload_with_service(council, create_meeting(council))
     assert not _jobs().exists()
+
+
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_prerender_renders_every_page_once_whatever_the_threads(threads):
+    from council import files
+
+    pdf = make_pdf([*PAGES, "第四頁"])
+    sha256, key = files.store(pdf)
+    assert rendering.prerender(sha256=sha256, key=key, pages=4, threads=threads) == 8
+    for size in ("page", "thumb"):
+        assert rendering.rendered_count(sha256=sha256, pages=4, size=size) == 4
+    assert rendering.prerender(sha256=sha256, key=key, pages=4, threads=threads) == 0  # cached
+    from council.rendering import page_image
+
+    assert page_image(sha256=sha256, key=key, page=4)[:4] == b"RIFF"
+
+
+def test_render_threads_follow_the_setting(settings):
+    settings.COUNCIL_RENDER_THREADS = 3
+    assert rendering.render_threads() == 3
+    settings.COUNCIL_RENDER_THREADS = None
+    assert 1 <= rendering.render_threads() <= 8
