@@ -38,6 +38,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -215,6 +216,62 @@ def burst(args: argparse.Namespace, server: Server, approvers: list[Approver], c
     }
 
 
+def in_process(dbname: str, approvers: list, per_mode: int) -> dict[str, dict[str, list[float]]]:
+    """One approval at a time through ``services.task_approve`` on ``dbname``, the modes taking
+    turns approval by approval; per mode the time of each approval and how long it held the
+    chain head (from asking for the lock to the end of COMMIT). No concurrency: this is the
+    chain's own cost, and the head's capacity is 1 ÷ the time it is held."""
+    from django.conf import settings
+    from django.db import connection
+
+    from audit import chaining
+    from workflow.models import ProposalStep
+    from workflow.proposals import services
+
+    connection.close()
+    connection.settings_dict["NAME"] = dbname
+    write = chaining._write
+    held: list[float] = []
+    since: list[float] = []
+
+    def timed_write(events: list, **options: Any) -> None:
+        if not since and chaining.benchmark_mode() != chaining.OFF:
+            since.append(time.perf_counter())  # the first lock of this transaction
+            # First of the on-commit callbacks (the notifications' work runs after it): the
+            # end of COMMIT, when PostgreSQL has released the head.
+            connection.run_on_commit.insert(
+                0, (set(), lambda: held.append(time.perf_counter() - since.pop()), False)
+            )
+        write(events, **options)
+
+    chaining._write = timed_write
+    times: dict[str, dict[str, list[float]]] = {m: {"ms": [], "held": []} for m in MODES}
+    try:
+        steps = {
+            boss.pk: list(ProposalStep.objects.filter(approver=boss, state="pending"))
+            for boss in approvers
+        }
+        turn = 0
+        for _ in range(per_mode):
+            for mode in MODES:
+                boss = approvers[turn % len(approvers)]
+                turn += 1
+                if not steps[boss.pk]:
+                    continue
+                settings.AUDIT_BENCHMARK_CHAINING = SETTING[mode]
+                step = steps[boss.pk].pop(0)
+                start = time.perf_counter()
+                services.task_approve(actor=boss.user, step=step)
+                times[mode]["ms"].append((time.perf_counter() - start) * 1000)
+                times[mode]["held"].extend(h * 1000 for h in held)
+                held.clear()
+    finally:
+        chaining._write = write
+        settings.AUDIT_BENCHMARK_CHAINING = ""
+        connection.close()
+    return times
+
+
 def verify(dbname: str, *, chained: bool) -> tuple[str, int]:
     """``chain_verify`` on a server's database (in this process), and the number of events."""
     from django.db import connection
@@ -241,6 +298,9 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2, help="approvals per client first")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per server")
     parser.add_argument("--deadline", type=float, default=120.0, help="seconds per burst, at most")
+    parser.add_argument(
+        "--in-process", type=int, default=60, help="approvals per mode, one at a time, in-process"
+    )
     args = parser.parse_args()
     template = f"kairan_bench_{os.getpid()}"
     workdir = Path(tempfile.mkdtemp(prefix="kairan-bench-audit-"))
@@ -261,7 +321,8 @@ def main() -> None:
 
         call_command("migrate", verbosity=0)
         t0 = time.monotonic()
-        org = seed_org(args.warmup + args.rounds * args.burst)
+        in_process_per = -(-args.in_process * len(MODES) // SECTIONS)  # per approver
+        org = seed_org(args.warmup + args.rounds * args.burst + in_process_per)
         tokens = [Token.objects.create(user=p.user).key for p in org["approvers"]]
         seeded = AuditEvent.objects.count()
         seed_s = time.monotonic() - t0
@@ -286,6 +347,9 @@ def main() -> None:
         for server in servers:
             server.stop()
         checks = {s.mode: verify(s.dbname, chained=s.mode != "off") for s in servers}
+        # In-process, on the chain server's database (its remaining tasks; verified above:
+        # the "off" approvals now add events without chain).
+        alone = in_process(servers[0].dbname, org["approvers"], args.in_process)
     finally:
         for server in servers:
             if server.process.poll() is None:
@@ -301,6 +365,29 @@ def main() -> None:
             admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         shutil.rmtree(workdir, ignore_errors=True)
     report(args, results, checks, seed_s, seeded)
+    report_in_process(alone)
+
+
+def report_in_process(times: dict[str, dict[str, list[float]]]) -> None:
+    off = statistics.median(times["off"]["ms"])
+    print(
+        "\nIn-process, one approval at a time (`services.task_approve`, the modes taking turns):"
+        "\n\n| mode | approvals | ms per approval, median (p95) | ÷ off | chain head held per "
+        "transaction, median (p95) ms | head capacity, transactions/s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for mode in MODES:
+        ms, held = times[mode]["ms"], times[mode]["held"]
+        if not ms:
+            continue
+        hold = (
+            f"{statistics.median(held):.2f} ({p95(held):.2f})" if held else "— (no head)",
+            f"{1000 / statistics.median(held):.0f}" if held else "—",
+        )
+        print(
+            f"| {mode} | {len(ms)} | {statistics.median(ms):.1f} ({p95(ms):.1f}) | "
+            f"{statistics.median(ms) / off:.3f} | {hold[0]} | {hold[1]} |"
+        )
 
 
 def report(

@@ -206,6 +206,20 @@ def test_a_run_again_after_a_lock_conflict_keeps_only_the_last_attempts_events(o
     assert_chain(["test.attempt"])
 
 
+@BOTH
+def test_a_sync_sized_batch_is_chained_in_one_go(owning):
+    """More events than one INSERT takes (a directory sync, a reorganisation)."""
+    specs = [EventSpec(action="test.bulk", details={"n": n}) for n in range(1201)]
+    events = run_atomic(lambda: record_many(specs))
+
+    assert [e.seq for e in events] == list(range(1, 1202))
+    assert len({e.pk for e in events}) == 1201
+    stored = dict(AuditEvent.objects.values_list("pk", "seq"))
+    assert all(stored[e.pk] == e.seq for e in events)
+    result = chain_verify(batch_size=500)
+    assert (result.ok, result.count, result.head_hash) == (True, 1201, events[-1].hash)
+
+
 @pytest.mark.django_db
 def test_the_empty_callbacks_do_not_disturb_on_commit_work(django_capture_on_commit_callbacks):
     ran: list[str] = []

@@ -241,8 +241,8 @@ def test_a_writer_killed_while_it_holds_the_head_loses_only_its_own_change(
     victim: dict[str, Any] = {}
     write = chaining._write
 
-    def write_then_stall(events: list[AuditEvent]) -> None:
-        write(events)
+    def write_then_stall(events: list[AuditEvent], **options: Any) -> None:
+        write(events, **options)
         if threading.get_ident() == victim.get("thread"):
             chained.set()
             never.wait(timeout=30)  # until its connection has been killed
@@ -307,8 +307,8 @@ from audit.transactions import run_atomic
 where = sys.argv[1]
 write = chaining._write
 
-def write_then_die(events):
-    write(events)
+def write_then_die(events, **options):
+    write(events, **options)
     print("chained", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 
