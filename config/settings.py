@@ -411,6 +411,8 @@ PERSONNEL_UNIT = _env("PERSONNEL_UNIT", "人事課")
 COUNCIL_REQUIRE_TOTP = _env_bool("COUNCIL_REQUIRE_TOTP")
 COUNCIL_PRERENDER = _env("COUNCIL_PRERENDER", "thread")
 COUNCIL_WATERMARK = _env_bool("COUNCIL_WATERMARK", True)
+# Pages encoded at once by a pre-render (council/rendering.py) [0: one per core, at most 8].
+COUNCIL_RENDER_THREADS = int(_env("COUNCIL_RENDER_THREADS", "0"))
 # Search indexing of uploads and page-view (既読) writes after the response, on one background
 # thread per process (council/background.py) [off: in the request].
 COUNCIL_BACKGROUND_WRITES = _env_bool("COUNCIL_BACKGROUND_WRITES")
