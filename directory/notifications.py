@@ -11,7 +11,8 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.transactions import atomic_service
@@ -68,9 +69,10 @@ def notifications_resolve(*, subject_keys: Iterable[str]) -> int:
     if not keys:
         return 0
     now = timezone.now()
-    open_ = Notification.objects.filter(subject_key__in=keys, resolved_at__isnull=True)
-    unread = open_.filter(read_at__isnull=True).update(read_at=now, resolved_at=now)
-    return unread + open_.update(resolved_at=now)
+    # One statement: an unread one is also marked read (it leaves the unread count).
+    return Notification.objects.filter(subject_key__in=keys, resolved_at__isnull=True).update(
+        read_at=Coalesce("read_at", Value(now)), resolved_at=now
+    )
 
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"

@@ -103,13 +103,8 @@ def audit_proposal(action: str, actor: Any, proposal: Proposal, **details: Any) 
     core.audit_change(action, actor, proposal, **details)
 
 
-def resolve_ended_tasks(proposal: Proposal) -> int:
-    """Resolve the task notifications of every step of ``proposal`` that is no longer pending
-    (done by its approver or a deputy, skipped, or cancelled with the round), in the action's
-    own transaction: 「…が待っています」 never outlives its task."""
-    ended = (
-        ProposalStep.objects.filter(proposal=proposal)
-        .exclude(state=ProposalStep.State.PENDING)
-        .values_list("pk", flat=True)
-    )
-    return notifications_resolve(subject_keys=[task_subject(pk) for pk in ended])
+def resolve_ended_tasks(step_ids: list[int]) -> int:
+    """Resolve the task notifications of the steps this action ended (done by the approver or a
+    deputy, skipped, or cancelled with the round), in the action's own transaction: 「…が待って
+    います」 never outlives its task. One statement."""
+    return notifications_resolve(subject_keys=[task_subject(pk) for pk in step_ids])

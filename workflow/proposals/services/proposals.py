@@ -344,7 +344,7 @@ def _stop_round(
     audit_proposal(
         f"workflow.proposal_{action}", actor, proposal, round=proposal.round, steps=cancelled
     )
-    resolve_ended_tasks(proposal)
+    resolve_ended_tasks(cancelled)
     if proposal.round:
         publish(
             ProposalStopped(

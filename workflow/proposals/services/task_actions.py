@@ -92,7 +92,7 @@ def task_approve(*, actor: Any, step: ProposalStep, comment: str = "") -> Propos
     # lock while doing so: the route moves on exactly once.
     complete_task(proposal, step)
     audit_proposal(f"workflow.task_{action}", actor, proposal, **details, **acting_details(step))
-    resolve_ended_tasks(proposal)
+    resolve_ended_tasks([step.pk])
     return step
 
 
@@ -145,7 +145,7 @@ def task_send_back(*, actor: Any, step: ProposalStep, comment: str) -> ProposalS
         cancelled_steps=cancelled,
         **acting_details(step),
     )
-    resolve_ended_tasks(proposal)
+    resolve_ended_tasks([step.pk, *cancelled])
     return step
 
 
@@ -167,7 +167,7 @@ def task_reject(*, actor: Any, step: ProposalStep, comment: str = "") -> Proposa
         comment=comment,
         now=now,
     )
-    cancel_open_steps(proposal)
+    cancelled = cancel_open_steps(proposal)
     proposal.status = Status.REJECTED
     proposal.decided_at = now
     proposal.save(update_fields=["status", "decided_at", "updated_at"])
@@ -184,7 +184,7 @@ def task_reject(*, actor: Any, step: ProposalStep, comment: str = "") -> Proposa
         round=step.round,
         **acting_details(step),
     )
-    resolve_ended_tasks(proposal)
+    resolve_ended_tasks([step.pk, *cancelled])
     return step
 
 
@@ -255,7 +255,7 @@ def task_approve_ahead(*, actor: Any, proposal: Proposal, comment: str = "") -> 
     audit_proposal(
         "workflow.task_approved_ahead", actor, proposal, **details, **acting_details(step)
     )
-    resolve_ended_tasks(proposal)
+    resolve_ended_tasks([step.pk, *(s.pk for s in skipped)])
     return step
 
 
