@@ -36,8 +36,8 @@ def approve_statements(city, as_, step, after_commit=None) -> tuple[int, list[st
 def test_an_approval_over_http_with_external_workers_stays_in_budget(
     city,
     as_,
-    on_commit,
-    settings,  # noqa: F811
+    on_commit,  # noqa: F811
+    settings,
 ):
     proposal = submit(city, on_commit)
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -51,8 +51,8 @@ def test_an_approval_over_http_with_external_workers_stays_in_budget(
 def test_an_approval_over_http_in_the_embedded_default_stays_in_budget(
     city,
     as_,
-    on_commit,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    on_commit,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     proposal = submit(city, on_commit)
 
