@@ -10,10 +10,12 @@ encoding, writing the file — with:
 * ``pdftoppm -png`` and ``pdftoppm -jpeg`` (one process for all pages; ``-progress``
   timestamps give the per-page times).
 
-Then the cost of encoding one page in each format, on pages already rasterised. Prints
-markdown.
+Every case runs ``--runs`` times (default 3), the cases alternating within a run; each figure
+is the median of the runs with their min–max, and each ratio is taken within a run (same
+minute, same load) before its median is. Then the cost of encoding one page in each format,
+on pages already rasterised. Prints markdown.
 
-    .venv/bin/python bench/bench_render_pages.py [--pages 200] [--runs 1] [--encode-sample 20]
+    .venv/bin/python bench/bench_render_pages.py [--pages 100] [--runs 3] [--encode-sample 20]
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from PIL import Image  # noqa: E402
 from reportlab.lib.pagesizes import A4  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
+from bench.machine import describe, spread  # noqa: E402
 from documents.rendering import fit_scale, render_pages  # noqa: E402
 from documents.rendering.pages import WEBP_METHOD  # noqa: E402
 from workflow.proposals.rendering.fonts import japanese_fonts  # noqa: E402
@@ -307,19 +310,16 @@ def all_cases(
     ]
 
 
-def median_result(results: list[Result]) -> Result:
-    return sorted(results, key=lambda r: r.total_s)[len(results) // 2]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pages", type=int, default=200)
-    parser.add_argument("--runs", type=int, default=1, help="median of this many runs")
+    parser.add_argument("--pages", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3, help="median of this many runs")
     parser.add_argument("--encode-sample", type=int, default=20)
     args = parser.parse_args()
     if not shutil.which(PDFTOPPM):
         sys.exit(f"{PDFTOPPM} not found: apt-get install poppler-utils")
 
+    machine = describe()
     started = time.perf_counter()
     pdf = make_pdf(args.pages)
     generated = time.perf_counter() - started
@@ -336,9 +336,10 @@ def main() -> None:
                 runs.setdefault(label, []).append(case())
                 print(f"run {run + 1}: {label} done", file=sys.stderr, flush=True)
             shutil.rmtree(out)
-    results = [median_result(r) for r in runs.values()]
-    ours = results[0]
-    poppler_png = next(r for r in results if r.label == "pdftoppm -png")
+    labels = list(runs)
+    ours = runs[labels[0]]
+    by_label = {r[0].label: r for r in runs.values()}
+    poppler_png, poppler_jpeg = by_label["pdftoppm -png"], by_label["pdftoppm -jpeg"]
 
     font_note = f"embedded {Path(fonts.source).name}" if fonts.is_embedded else "CID fonts"
     print(
@@ -346,26 +347,35 @@ def main() -> None:
         f" generated in {generated:.1f} s), pages fitted to {MAX_W}×{MAX_H}\n"
     )
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"Machine (at the start): {machine}; load average at the end {load}.\n")
     print(
-        f"Median of {args.runs} run(s); every row writes one file per page; load average at"
-        f" the end {load} on {os.cpu_count()} CPUs.\n"
+        f"Median of {args.runs} run(s) (min–max); every row but the last writes one file per"
+        " page; the ratio is taken within each run.\n"
     )
-    print("| renderer → format | image | total (s) | per page median (ms) | MiB out | vs ours |")
+    print(
+        "| renderer → format | image | total (s) | per page median (ms) | MiB out |"
+        " time ÷ ours (WebP) |"
+    )
     print("|---|---|---:|---:|---:|---:|")
-    for r in results:
-        ratio = r.total_s / ours.total_s
-        mib = f"{r.bytes_total / 2**20:.1f}" if r.written else "–"
+    for results in runs.values():
+        first = results[0]
+        totals = [r.total_s for r in results]
+        per_page = [statistics.median(r.per_page_s) * 1000 for r in results]
+        ratios = [r.total_s / o.total_s for r, o in zip(results, ours, strict=True)]
+        mib = f"{first.bytes_total / 2**20:.1f}" if first.written else "–"
         print(
-            f"| {r.label} | {r.size[0]}×{r.size[1]} | {r.total_s:.2f} |"
-            f" {statistics.median(r.per_page_s) * 1000:.1f} | {mib} |"
-            f" {ratio:.2f}× |"
+            f"| {first.label} | {first.size[0]}×{first.size[1]} | {spread(totals, '{:.2f}')} |"
+            f" {spread(per_page)} | {mib} | {spread(ratios, '{:.2f}×')} |"
         )
+    png_ratio = [p.total_s / o.total_s for p, o in zip(poppler_png, ours, strict=True)]
+    jpeg_ratio = [p.total_s / o.total_s for p, o in zip(poppler_jpeg, ours, strict=True)]
     print(
-        f"\npypdfium2 → WebP is **{poppler_png.total_s / ours.total_s:.1f}× faster** than"
-        " `pdftoppm -png` end to end (same run, same pixel size)."
+        f"\n`pdftoppm -png` takes **{spread(png_ratio, '{:.2f}×')}** the time of pypdfium2 → WebP,"
+        f" `pdftoppm -jpeg` {spread(jpeg_ratio, '{:.2f}×')} (below 1×: faster than ours; same"
+        " runs, same pixel size)."
     )
     print(
-        f"\n### Encoding one {ours.size[0]}×{ours.size[1]} page (median of"
+        f"\n### Encoding one {ours[0].size[0]}×{ours[0].size[1]} page (median of"
         f" {min(args.encode_sample, args.pages)} pages, already rasterised)\n"
     )
     print("| format | median (ms) | mean KiB per page |")
