@@ -285,6 +285,8 @@ SPECTACULAR_SETTINGS = {
         "config.openapi.add_error_responses",
     ],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Enums named for what they are, not by a hash of their values.
+    "ENUM_NAME_OVERRIDES": {"ChatRoomKindEnum": "chat.models.Room.Kind"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
