@@ -286,7 +286,11 @@ SPECTACULAR_SETTINGS = {
     ],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Enums named for what they are, not by a hash of their values.
-    "ENUM_NAME_OVERRIDES": {"ChatRoomKindEnum": "chat.models.Room.Kind"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChatRoomKindEnum": "chat.models.Room.Kind",
+        "CouncilSessionKindEnum": "council.models.CouncilSession.Kind",
+        "AgendaItemKindEnum": "council.models.AgendaItem.Kind",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
