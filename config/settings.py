@@ -288,8 +288,8 @@ SPECTACULAR_SETTINGS = {
     # Enums named for what they are, not by a hash of their values.
     "ENUM_NAME_OVERRIDES": {
         "ChatRoomKindEnum": "chat.models.Room.Kind",
-        "CouncilSessionKindEnum": "council.models.CouncilSession.Kind",
-        "AgendaItemKindEnum": "council.models.AgendaItem.Kind",
+        "CouncilSessionKindEnum": ["regular", "extraordinary"],
+        "AgendaItemKindEnum": ["bill", "report", "petition", "other"],
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
