@@ -17,7 +17,11 @@ sets it):
 The three servers run side by side (idle when not measured) and are measured in short bursts
 (``--burst`` approvals per client), one mode after the other in a rotated order, ``--rounds``
 times: a burst takes seconds, so a neighbour's load on a shared machine hits the three modes
-of a round alike, and the ratios chain ÷ off and eager ÷ off are taken within each round.
+of a round alike, and the ratios chain ÷ off and eager ÷ off are taken within each round. With
+``--together`` the three bursts of a round run at the same time (30 clients sharing the
+machine), so the three modes see exactly the same neighbours. Then, in-process, one approval at
+a time with the modes taking turns: the chain's own cost per approval, and how long each
+transaction holds the chain head (from asking for it to the end of COMMIT).
 During each burst ``pg_stat_activity`` is sampled 20 times a second for backends waiting on a
 lock. At the end ``chain_verify`` runs on the ``chain`` and ``eager`` databases. Everything is
 bounded by count and ``--deadline`` seconds per burst; the databases are dropped at the end.
@@ -235,6 +239,11 @@ def in_process(dbname: str, approvers: list, per_mode: int) -> dict[str, dict[st
     since: list[float] = []
 
     def timed_write(events: list, **options: Any) -> None:
+        if options.pop("check_constraints", False):
+            # As the seal does, but in a trip of its own: the checks run before the head is
+            # locked, and what is timed below is only the time the head is held.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         if not since and chaining.benchmark_mode() != chaining.OFF:
             since.append(time.perf_counter())  # the first lock of this transaction
             # First of the on-commit callbacks (the notifications' work runs after it): the
@@ -299,6 +308,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers per server")
     parser.add_argument("--deadline", type=float, default=120.0, help="seconds per burst, at most")
     parser.add_argument(
+        "--together",
+        action="store_true",
+        help="run the three modes' bursts at the same time (30 clients) instead of in turn",
+    )
+    parser.add_argument(
         "--in-process", type=int, default=60, help="approvals per mode, one at a time, in-process"
     )
     args = parser.parse_args()
@@ -335,12 +349,32 @@ def main() -> None:
             clients[server.mode] = [Approver(server.base, token) for token in tokens]
             burst(args, server, clients[server.mode], args.warmup)  # first requests, pools
         for round_no in range(args.rounds):
-            shift = round_no % len(servers)
-            for server in servers[shift:] + servers[:shift]:
-                result = burst(args, server, clients[server.mode], args.burst)
+            if args.together:  # the three bursts at the same time: the same neighbours' load
+                outcomes: dict[str, dict] = {}
+                runners = [
+                    threading.Thread(
+                        target=lambda s=server, o=outcomes: o.__setitem__(
+                            s.mode, burst(args, s, clients[s.mode], args.burst)
+                        ),
+                        daemon=True,
+                    )
+                    for server in servers
+                ]
+                for runner in runners:
+                    runner.start()
+                for runner in runners:
+                    runner.join(timeout=args.deadline + 60)
+                measured = [outcomes[mode] for mode in MODES if mode in outcomes]
+            else:  # one after the other, in an order rotated every round
+                shift = round_no % len(servers)
+                measured = [
+                    burst(args, server, clients[server.mode], args.burst)
+                    for server in servers[shift:] + servers[:shift]
+                ]
+            for result in measured:
                 results.append(result | {"round": round_no + 1})
                 print(
-                    f"round {round_no + 1} {server.mode}: {result['rate']:.1f} approvals/s",
+                    f"round {round_no + 1} {result['mode']}: {result['rate']:.1f} approvals/s",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -399,7 +433,9 @@ def report(
 ) -> None:
     print(
         f"{SECTIONS} approvers, bursts of {SECTIONS} x {args.burst} approvals, {args.rounds} "
-        f"rounds of the 3 modes (order rotated); 3 uvicorn servers with --workers "
+        f"rounds of the 3 modes "
+        f"({'at the same time' if args.together else 'in turn, order rotated'}); "
+        f"3 uvicorn servers with --workers "
         f"{args.workers} each, embedded task workers; {seeded} events before the runs (seed "
         f"{seed_s:.0f} s)\n"
     )
