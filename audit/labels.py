@@ -111,6 +111,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "chat.mandatory_reminded": _("Must-read reminder sent"),
     "chat.messages_purged": _("Chat messages purged"),
     "chat.exported": _("Chat exported"),
+    "chat.legal_hold_placed": _("Chat legal hold placed"),
+    "chat.legal_hold_released": _("Chat legal hold released"),
     "chat.filed_as_record": _("Chat filed as a record"),
     "chat.unit_rooms_synced": _("Unit rooms synchronised"),
     # council
