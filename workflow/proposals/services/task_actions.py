@@ -124,18 +124,7 @@ def task_send_back(*, actor: Any, step: ProposalStep, comment: str) -> ProposalS
     record_history(
         proposal, actor=person, action=Action.SENT_BACK, step=step, comment=comment, at=now
     )
-    publish(
-        ProposalSentBack(
-            proposal_id=proposal.pk,
-            round=step.round,
-            title=proposal.title,
-            step_id=step.pk,
-            drafter_id=proposal.drafter_id,
-            actor_id=person.pk,
-            acting_for_id=step.acting_for_id,
-            comment=comment,
-        )
-    )
+    publish(ProposalSentBack(**_step_act(proposal, step, person, comment)))
     audit_proposal(
         "workflow.task_sent_back",
         actor,
@@ -355,18 +344,25 @@ def _publish_decided(
     """決裁 or 否決 (or the last 供覧): the drafter is told, with the document number."""
     publish(
         ProposalDecided(
-            proposal_id=proposal.pk,
-            round=step.round,
-            title=proposal.title,
-            step_id=step.pk,
-            drafter_id=proposal.drafter_id,
-            actor_id=person.pk,
-            acting_for_id=step.acting_for_id,
+            **_step_act(proposal, step, person, comment),
             outcome=outcome,
             document_number=proposal.document_number,
-            comment=comment or "",
         )
     )
+
+
+def _step_act(proposal: Proposal, step: ProposalStep, person: Person, comment: str) -> dict:
+    """What the events of an act on a step say: the proposal, the step, who acted for whom."""
+    return {
+        "proposal_id": proposal.pk,
+        "round": step.round,
+        "title": proposal.title,
+        "step_id": step.pk,
+        "drafter_id": proposal.drafter_id,
+        "actor_id": person.pk,
+        "acting_for_id": step.acting_for_id,
+        "comment": comment or "",
+    }
 
 
 def _decide(proposal: Proposal, *, now: datetime) -> None:
