@@ -374,6 +374,16 @@ def main() -> None:
         f" `pdftoppm -jpeg` {spread(jpeg_ratio, '{:.2f}×')} (below 1×: faster than ours; same"
         " runs, same pixel size)."
     )
+    same_format = [
+        ("PNG", poppler_png, by_label["pypdfium2 → PNG (render_pages)"]),
+        ("JPEG", poppler_jpeg, by_label["pypdfium2 → JPEG q80 (Pillow)"]),
+    ]
+    for fmt, poppler, mine in same_format:
+        ratio = [p.total_s / m.total_s for p, m in zip(poppler, mine, strict=True)]
+        print(
+            f"\nSame format, {fmt}: `pdftoppm` takes {spread(ratio, '{:.2f}×')} the time of"
+            f" pypdfium2 → {fmt}."
+        )
     print(
         f"\n### Encoding one {ours[0].size[0]}×{ours[0].size[1]} page (median of"
         f" {min(args.encode_sample, args.pages)} pages, already rasterised)\n"
