@@ -177,7 +177,8 @@ def task_list_for_user(*, user: Any) -> list[tuple[ProposalStep, Any]]:
 
 def task_get(*, task_id: int) -> ProposalStep:
     """A step by id; raises NotFound. Who may act on it is the service's business (403)."""
-    step = ProposalStep.objects.select_related("proposal").filter(pk=task_id).first()
+    # Only its ids are used: the service locks the proposal and reads the step again.
+    step = ProposalStep.objects.only("pk", "proposal_id").filter(pk=task_id).first()
     if step is None:
         raise NotFound(_not_found())
     return step
