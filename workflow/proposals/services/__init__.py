@@ -1,6 +1,7 @@
 """Every write of the approval workflow: proposals, their rounds, task actions, 後閲.
 
 The public services, by module: ``proposals`` (create, edit, submit, withdraw, cancel),
+``reviewers`` (optional reviewers and a circulation's recipients),
 ``task_actions`` (approve, send back, reject, approve ahead, 後閲), ``attachments`` (添付資料 while
 drafting, frozen per round at submission), ``_common`` (what they share).
 
@@ -27,8 +28,8 @@ from workflow.proposals.services.proposals import (
     proposal_submit,
     proposal_update,
     proposal_withdraw,
-    reviewers_by_username,
 )
+from workflow.proposals.services.reviewers import reviewers_by_username
 from workflow.proposals.services.task_actions import (
     document_number,
     post_review_ack,
