@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from audit.exceptions import NotFound
@@ -15,12 +16,21 @@ MAX_PAGE = 100
 
 
 def room_list_for_user(*, user: Any) -> QuerySet[Room]:
-    """The rooms ``user`` belongs to, with ``unread`` (others' messages after their last read)
-    and ``last_message_id``, most recently active first."""
+    """The rooms ``user`` belongs to, with ``unread`` (others' messages after their last read),
+    ``last_message_id`` and, for a direct room, ``partner_name`` (the other person's name),
+    most recently active first."""
     member = RoomMember.objects.filter(room=OuterRef("pk"), user=user)
+    partner = (
+        RoomMember.objects.filter(room=OuterRef("pk"))
+        .exclude(user=user)
+        .annotate(name=Coalesce("user__person__display_name", "user__username"))
+        .order_by("id")
+        .values("name")[:1]
+    )
     return (
         Room.objects.filter(memberships__user=user, is_archived=False)
         .annotate(last_read=Subquery(member.values("last_read_id")[:1]))
+        .annotate(partner_name=Subquery(partner))
         .annotate(
             unread=Count(
                 "messages",
