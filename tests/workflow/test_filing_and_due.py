@@ -13,6 +13,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from audit.exceptions import ValidationFailed
+from directory.calendar import fiscal_year as directory_fiscal_year
 from documents.models import Binder, FiledProposal
 from tests.workflow.test_drafting_templates import DRAFTER, KACHO, KAKARI, u
 from workflow.models import Category, Proposal, ProposalStep, ProposalTemplate
@@ -155,3 +156,28 @@ def test_the_approvers_inbox_shows_the_due_date_in_wareki(city, web_as):
     assert 'data-testid="due-on"' in html
     assert f"{due.month}月{due.day}日" in html
     assert due.isoformat() not in html
+
+
+def test_a_closed_binder_leaves_the_decision_unfiled_and_intact(
+    city, django_capture_on_commit_callbacks, caplog
+):
+    proposal = draft(city, binder_title="案内表示 起案綴", retention_years=5)
+    unit = proposal.drafting_unit
+    fiscal_year = directory_fiscal_year(timezone.now())
+    Binder.objects.create(
+        unit=unit,
+        fiscal_year=fiscal_year,
+        title="案内表示 起案綴",
+        retention=5,
+        status=Binder.Status.CLOSED,
+        created_by=u(city, DRAFTER),
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        decided = decide(city, proposal)
+
+    assert decided.status == Proposal.Status.APPROVED
+    assert decided.document_number
+    assert not FiledProposal.objects.exists()
+    assert Binder.objects.filter(title="案内表示 起案綴").count() == 1  # none created beside it
+    assert "was not filed" in caplog.text
