@@ -31,8 +31,14 @@ OPEN_STEP_STATES = (State.PENDING, State.WAITING)
 
 
 def locked_proposal(proposal_id: int) -> Proposal:
-    """The proposal row, locked for this transaction: every action on a proposal starts here."""
-    return core.lock_row(Proposal.objects.select_related("category", "drafting_unit"), proposal_id)
+    """The proposal row, locked for this transaction: every action on a proposal starts here.
+
+    With what its answer shows (category, drafter, unit, ruleset) read in the same statement;
+    only the proposal's own row is locked (``lock_row``)."""
+    return core.lock_row(
+        Proposal.objects.select_related("category", "drafter__user", "drafting_unit", "ruleset"),
+        proposal_id,
+    )
 
 
 def complete_task(proposal: Proposal, step: ProposalStep, *, owner: Any = None) -> None:
