@@ -282,7 +282,6 @@ def open_loop(args: argparse.Namespace, dbname: str, servers: list[subprocess.Po
     if per * SECTIONS > args.max_proposals:
         raise SystemExit(f"{per * SECTIONS} proposals to seed, over --max-proposals")
 
-    machine = describe()  # before the seeding and the server load the machine
     t0 = time.monotonic()
     # The org's 22 users through the factories, with a fast password hasher (the server
     # authenticates by token; PBKDF2 would cost ~0.4 s a user here).
@@ -306,6 +305,7 @@ def open_loop(args: argparse.Namespace, dbname: str, servers: list[subprocess.Po
     if any(len(p) != per for p in pending):
         raise SystemExit(f"seeding gave {[len(p) for p in pending]} pending tasks, not {per}")
     connections.close_all()
+    machine = describe()  # after the seeding, before the server: the load the runs start in
 
     server, base = start_server(args)
     servers.append(server)
