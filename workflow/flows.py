@@ -4,17 +4,19 @@ workflow/proposals/services/.
 One process per round (a submission). The route is variable-length, so instead of a chain of
 nodes a hub loops over the route's groups (steps sharing an ``order``)::
 
-    start ─► hub ─(a one-step group)──────────────────────► review_one ─► hub
+    start ─► hub ─(a one-step group)──────────────────────► review_one ─► (hub)
               ├─(a group of several: 合議)─► split ─► review ×N ─► join ─► hub
               └─(none left, or the round stopped)─► end
 
 ``review_one`` is the task of a one-step group (a 回議 or 決裁 step): the hub (``RouteHub``)
-creates it directly, with no split and no join. ``split`` creates one ``review`` task per step
-of a 合議 group; ``join`` waits for all of them, and on a send-back or rejection cancels the
-sibling branches at once, and the hub then ends the process. Every task is assigned to its
-step's approver and carries ``{"step": <id>}``. Services hold the proposal row lock before
-driving the flow, and the flow itself locks its process row (``select_for_update_lock``):
-never two next tasks.
+creates it directly, with no split and no join. When it is done, ``review_one``
+(``RouteReview``) asks the hub's cases itself and creates what follows (the next
+``review_one``, a split, or the end) without a hub task in between. ``split`` creates one
+``review`` task per step of a 合議 group; ``join`` waits for all of them, and on a send-back
+or rejection cancels the sibling branches at once, and the hub then ends the process. Every
+task is assigned to its step's approver and carries ``{"step": <id>}``. Services hold the
+proposal row lock before driving the flow, and the flow itself locks its process row
+(``select_for_update_lock``): never two next tasks.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from viewflow.workflow import flow, lock
 
 from directory.selectors import deputy_ids_for
 from workflow.engine.events import ProposalTaskCreated, publish
-from workflow.engine.nodes import RouteHub, RouteJoin, RouteSplit
+from workflow.engine.nodes import RouteHub, RouteJoin, RouteReview, RouteSplit
 from workflow.proposals.models import Proposal, ProposalStep
 
 
@@ -54,7 +56,10 @@ class ProposalFlow(flow.Flow):
         .Default(this.end)
     )
     review_one = (
-        flow.View(review_screen).Assign(this.step_owner).onCreate(this.step_reached).Next(this.hub)
+        RouteReview(review_screen)
+        .Assign(this.step_owner)
+        .onCreate(this.step_reached)
+        .Next(this.hub)
     )
     split = RouteSplit(this.next_group).Next(this.review)
     review = (

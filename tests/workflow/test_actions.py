@@ -496,9 +496,10 @@ def node_path(proposal: Proposal) -> list[str]:
     return [t.flow_task.name for t in tasks]
 
 
-def test_one_step_groups_skip_split_and_join_and_consultations_keep_them(city):
-    """回議 and 決裁 steps are one-step groups: the hub creates their task directly. A 合議 group
-    is split into parallel tasks and joined. Every task carries its step."""
+def test_one_step_groups_skip_split_join_and_hub_and_consultations_keep_them(city):
+    """回議 and 決裁 steps are one-step groups: the hub creates their task directly, and a done
+    one-step review makes the hub's choice itself (no hub task after it). A 合議 group is split
+    into parallel tasks and joined. Every task carries its step."""
     consult_zaisei_and_jinji()
     proposal = submitted(city)
     approve(city, proposal, KAKARI)
@@ -510,14 +511,12 @@ def test_one_step_groups_skip_split_and_join_and_consultations_keep_them(city):
         "start",
         "hub",
         "review_one",  # 係長 (回議)
-        "hub",
         "split",
         "review",  # 財政課長 (合議)
         "review",  # 人事課長 (合議)
         "join",
         "hub",
         "review_one",  # 課長 (決裁)
-        "hub",
         "end",
     ]
     steps = {s.task_id: s.pk for s in ProposalStep.objects.filter(proposal=proposal)}
@@ -566,7 +565,7 @@ def test_send_back_at_a_one_step_group_ends_the_process(city):
     services.task_send_back(actor=user(city, KAKARI), step=step, comment="再検討")
     assert review_tasks(proposal) == [(KAKARI, "DONE")]
     assert Process.objects.get(pk=proposal.process_id).status == "DONE"
-    assert node_path(proposal)[-3:] == ["review_one", "hub", "end"]
+    assert node_path(proposal)[-3:] == ["hub", "review_one", "end"]
     assert Proposal.objects.get(pk=proposal.pk).status == Proposal.Status.RETURNED
 
 
