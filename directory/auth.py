@@ -26,6 +26,7 @@ from rest_framework.authtoken.models import Token
 from audit import services as audit
 from audit.exceptions import KairanError, PermissionRefused, ValidationFailed
 from directory.integrations import ldap
+from directory.selectors import remember_person
 
 logger = logging.getLogger(__name__)
 
@@ -192,9 +193,18 @@ class ExpiringTokenAuthentication(TokenAuthentication):
     client asks POST /api/v1/auth/token/ for a fresh one)."""
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
-        user, token = super().authenticate_credentials(key)
+        # DRF's, with the user's directory person read in the same statement: the approval API
+        # asks who the person is on every action (``person_for_user``), one query fewer.
+        try:
+            token = Token.objects.select_related("user", "user__person").get(key=key)
+        except Token.DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         if token_is_expired(token):
             raise exceptions.AuthenticationFailed(str(TOKEN_EXPIRED_MESSAGE))
+        remember_person(user, getattr(user, "person", None))
         return user, token
 
 

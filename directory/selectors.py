@@ -10,11 +10,22 @@ from django.utils import timezone
 
 from directory.models import HEAD_MIN_RANK, Assignment, Delegation, OrgUnit, Person
 
+# Set on a user object by whoever read its person with it in this request (the API's token
+# authentication), so that ``person_for_user`` need not ask again. Only on objects of one request.
+_PERSON_OF_REQUEST = "_kairan_person_of_request"
+
+
+def remember_person(user, person: Person | None) -> None:
+    """``person`` (or None) was read together with ``user`` for this request."""
+    setattr(user, _PERSON_OF_REQUEST, person)
+
 
 def person_for_user(user) -> Person | None:
     """The person behind a signed-in user, or None (e.g. a bare superuser)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
+    if hasattr(user, _PERSON_OF_REQUEST):
+        return getattr(user, _PERSON_OF_REQUEST)
     return Person.objects.filter(user=user).first()
 
 

@@ -7,8 +7,10 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from audit.models import AuditEvent
+from directory.auth import ExpiringTokenAuthentication
 from directory.models import OrgUnit, Source
-from tests.factories import TEST_PASSWORD, OrgUnitFactory, make_person
+from directory.selectors import person_for_user
+from tests.factories import TEST_PASSWORD, OrgUnitFactory, UserFactory, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +188,26 @@ def test_delete_without_a_token_is_401(api):
 
     assert response.status_code == 401
     assert not AuditEvent.objects.exists()
+
+
+def test_token_authentication_reads_the_person_with_the_user(staff, django_assert_num_queries):
+    """One statement for the token, its user and their person: the approval API asks who the
+    person is on every action, and the answer comes from that read (issue 14, item 4)."""
+    key = Token.objects.create(user=staff.user).key
+    with django_assert_num_queries(1):
+        user, _token = ExpiringTokenAuthentication().authenticate_credentials(key)
+        assert person_for_user(user) == staff
+
+    nobody = Token.objects.create(user=UserFactory(username="bare.admin")).key
+    with django_assert_num_queries(1):
+        user, _token = ExpiringTokenAuthentication().authenticate_credentials(nobody)
+        assert person_for_user(user) is None
+
+
+def test_a_bad_token_is_still_401(api, staff):
+    api.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+    assert api.get(ME_URL).status_code == 401
+    staff.user.is_active = False
+    staff.user.save()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff.user).key}")
+    assert api.get(ME_URL).status_code == 401
