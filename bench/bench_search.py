@@ -257,6 +257,13 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--prepare-threshold",
+        type=int,
+        default=None,
+        help="PostgreSQL: set OPTIONS['prepare_threshold'] (default: as config/settings.py has it; "
+        "a number lets the search run as a prepared statement, docs/search.md)",
+    )
+    parser.add_argument(
         "--postgres",
         nargs="?",
         const=os.environ.get("KAIRAN_DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/",
@@ -331,6 +338,9 @@ def run(args: argparse.Namespace) -> int:
     django.setup()
     from django.core.management import call_command
     from django.db import connection, transaction
+
+    if args.prepare_threshold is not None and connection.vendor == "postgresql":
+        connection.settings_dict["OPTIONS"]["prepare_threshold"] = args.prepare_threshold
 
     from documents.search import ALL, Visible, index_replace_all, index_upsert, search
     from documents.search.engine import IndexEntry
@@ -476,6 +486,12 @@ def print_report(
     engine = "SQLite FTS5" if vendor == "sqlite" else "PostgreSQL tsvector + GIN"
     print(f"### {engine}, {args.docs:,} documents of 200–400 characters (seed {args.seed})\n")
     print(f"Machine: {machine}.\n")
+    if vendor == "postgresql":
+        from django.db import connection
+
+        threshold = connection.settings_dict["OPTIONS"].get("prepare_threshold")
+        prepared = "a prepared statement" if threshold is not None else "not prepared"
+        print(f"`prepare_threshold`: {threshold} (the search is {prepared}).\n")
     print(
         f"Median of {len(rounds)} rounds (min–max); ms. Ours: {args.samples} searches per term "
         f"and round ({args.samples_large} for > 16%), a p95 only from ≥ {MIN_P95_SAMPLES} "

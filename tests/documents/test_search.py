@@ -7,7 +7,7 @@ corpus; every query must return exactly the oracle's set and total, through ever
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from documents.search import (
@@ -432,3 +432,99 @@ def test_postgresql_phrase_positions_would_lose_hits_in_long_texts():
         cur.execute(phrase, [f"{first}:20000 {second}:20001", f"{first} <-> {second}"])
         assert cur.fetchone()[0] is False
     assert [h.id for h in search(q="棚田百選", visible=DOCS).hits] == [1]
+
+
+@pytest.fixture
+def prepared_statements():
+    """The connection as with ``OPTIONS['prepare_threshold']`` set (Django's default is None):
+    the PostgreSQL search then runs as a prepared statement with its generic plan."""
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.prepare_threshold
+    raw.prepare_threshold = 5
+    yield raw
+    raw.prepare_threshold = before
+
+
+def _prepared_searches() -> list[tuple[str, int, int]]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+            "WHERE statement LIKE %s",
+            ["%documents_search_gin%"],
+        )
+        return cur.fetchall()
+
+
+def _setting(name: str) -> str:
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_setting(%s)", [name])
+        return cur.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_postgresql_prepared_search_equals_the_oracle_with_generic_plans(
+    indexed, prepared_statements
+):
+    _assert_equal_to_oracle(indexed)
+    prepared = _prepared_searches()
+    # 2-character, 3-character and longer terms: one statement each (and the count past the
+    # end), each run with its generic plan only: never planned again.
+    assert 3 <= len(prepared) <= 6
+    assert all(generic > 0 and custom == 0 for _sql, generic, custom in prepared)
+
+
+@pytest.mark.postgres
+def test_postgresql_prepared_search_is_one_query_and_puts_the_settings_back(
+    prepared_statements,
+):
+    entries = corpus(size=60)
+    index_replace_all(entries)
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+    with CaptureQueriesContext(connection) as queries:
+        long_term = search(q="会計年度任用職員", visible=DOCS, limit=100)
+    assert len(queries) == 1  # the search; its settings go in the same round trip
+    assert long_term.total == len(oracle(entries, "会計年度任用職員")) > 0
+    assert {h.id for h in long_term.hits} == oracle(entries, "会計年度任用職員")
+    assert (_seqscan_setting(), _setting("plan_cache_mode")) == ("on", "force_custom_plan")
+    past_the_end = search(q="市民", visible=DOCS, offset=10_000)  # the count on its own
+    assert (past_the_end.hits, past_the_end.total) == ([], len(oracle(entries, "市民")))
+    assert (_seqscan_setting(), _setting("plan_cache_mode")) == ("on", "force_custom_plan")
+
+
+@pytest.mark.postgres
+def test_postgresql_prepared_search_survives_a_rolled_back_savepoint(prepared_statements):
+    """A statement prepared inside a rolled-back (sub)transaction is gone from the server; psycopg
+    forgets it too and prepares it again, instead of failing with 'does not exist'."""
+    entries = corpus(size=60)
+    index_replace_all(entries)
+    expected = len(oracle(entries, "予算"))
+
+    class Undo(Exception):
+        pass
+
+    def search_then_roll_back() -> None:
+        with transaction.atomic():
+            assert search(q="予算", visible=DOCS).total == expected
+            raise Undo
+
+    with pytest.raises(Undo):
+        search_then_roll_back()
+    assert search(q="予算", visible=DOCS).total == expected
+    assert _prepared_searches()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_prepared_search_outside_a_transaction_leaves_no_setting_behind(
+    prepared_statements,
+):
+    entries = corpus(size=60)
+    index_replace_all(entries)
+    assert not connection.in_atomic_block
+    for _ in range(3):  # prepared on the first run, reused after
+        result = search(q="予算", visible=DOCS)
+        assert result.total == len(oracle(entries, "予算")) > 0
+    assert (_seqscan_setting(), _setting("plan_cache_mode")) == ("on", "auto")
+    assert _prepared_searches()
