@@ -8,12 +8,14 @@ A 主事 of 市民課 > 窓口係 drafting a general matter goes 窓口係長 �
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from viewflow.workflow.models import Process, Task
 
@@ -23,9 +25,10 @@ from audit.selectors import chain_verify
 from directory import services as directory_services
 from directory.models import Delegation
 from tests.workflow.conftest import make_ruleset
-from workflow.flows import ProposalFlow
+from workflow.flows import ProposalFlow, driving
 from workflow.models import Decision, DocumentCounter, PostReview, Proposal, ProposalStep
 from workflow.proposals import services
+from workflow.proposals.services._common import locked_proposal
 
 pytestmark = pytest.mark.django_db
 
@@ -555,6 +558,30 @@ def test_withdraw_and_cancel_cancel_the_process(city):
     services.proposal_cancel(actor=user(city, DRAFTER), proposal=proposal)
     assert review_tasks(proposal) == [(KAKARI, "CANCELED")]
     assert Process.objects.get(pk=proposal.process_id).status == "CANCELED"
+
+
+def test_the_flow_lock_is_the_proposal_row_the_driving_service_holds(city):
+    """While a service drives a proposal's flow it holds the proposal's row lock: the flow asks
+    for nothing more. Driving a process without it takes viewflow's process-row lock."""
+    proposal = submitted(city)
+    other = submitted(city)
+    with transaction.atomic():
+        held = locked_proposal(proposal.pk)
+        with (
+            driving(held),
+            CaptureQueriesContext(connection) as ctx,
+            ProposalFlow.lock(held.process_id),
+        ):
+            pass
+        assert ctx.captured_queries == []
+        for process_id, context in ((other.process_id, driving(held)), (held.process_id, None)):
+            with (
+                context or nullcontext(),
+                CaptureQueriesContext(connection) as ctx,
+                ProposalFlow.lock(process_id),
+            ):
+                pass
+            assert any('"viewflow_process"' in q["sql"] for q in ctx.captured_queries)
 
 
 def test_send_back_at_a_one_step_group_ends_the_process(city):

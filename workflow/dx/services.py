@@ -496,7 +496,9 @@ def _owner(task: Task) -> dict[str, str]:
 def _complete(task: Task, actor: Any) -> None:
     """Do the task as ``actor`` (claiming it if nobody has) and let the flow move on, under
     viewflow's process lock."""
-    core.complete_task(task, owner=actor)
+    core.complete_task(
+        task.pk, flow_class=task.flow_task.flow_class, process_id=task.process_id, owner=actor
+    )
 
 
 def _clean_text(value: str, message: str, *, max_length: int | None = None) -> str:

@@ -1,8 +1,9 @@
 """The engine core that the proposal flow and the DX action-plan flow share: who acts, the row
 lock every action starts with, completing a viewflow task, and the audit record.
 
-Lock order (see ``docs/workflow-engine.md``): the record's row (``lock_row``) first, then
-viewflow's process row (taken inside ``complete_task``), then counters, and the audit chain last.
+Lock order (see ``docs/workflow-engine.md``): the record's row (``lock_row``) first, then the
+flow's lock (taken inside ``complete_task``: for a proposal the row already held, for a DX plan
+viewflow's process row), then counters, and the audit chain last.
 """
 
 from __future__ import annotations
@@ -40,15 +41,25 @@ def lock_row(queryset: models.QuerySet[M], pk: int) -> M:
 
 
 def complete_task(
-    task: Task, *, owner: Any = None, context: AbstractContextManager[Any] | None = None
+    task_id: int,
+    *,
+    flow_class: Any,
+    process_id: int,
+    owner: Any = None,
+    context: AbstractContextManager[Any] | None = None,
 ) -> None:
-    """Do the viewflow task and let the flow move on (under viewflow's process lock).
+    """Do the viewflow task ``task_id`` of the process ``process_id`` and let the flow move on,
+    under the flow's lock (``flow_class.lock_impl``).
 
     ``owner``: the user doing it when it is not (only) the assignee's — an unclaimed task is
     claimed by them, a task assigned to someone else is reassigned to them (引上げ承認).
     ``context``: entered around the flow call (the proposal flow's ``driving``).
     """
-    with context or nullcontext(), task.activation() as activation:
+    with context or nullcontext(), flow_class.lock(process_id):
+        # viewflow's ``Task.activation()``, with the task read once, under the lock, together
+        # with its process (it read the task, then again under the lock, then the process).
+        task = Task.objects.select_related("process").get(pk=task_id, process_id=process_id)
+        activation = task.flow_task.activation_class(task)
         if owner is not None and task.status == STATUS.NEW:
             activation.assign(owner)
         elif owner is not None and task.owner_id != owner.pk:

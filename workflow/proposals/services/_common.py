@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
-from viewflow.workflow.models import Process, Task
+from viewflow.workflow.models import Process
 from viewflow.workflow.status import PROCESS
 
 from directory.models import Person
@@ -47,7 +47,13 @@ def complete_task(proposal: Proposal, step: ProposalStep, *, owner: Any = None) 
     ``proposal`` is locked by the caller and current in memory: the flow's callbacks use it.
     ``owner``: someone other than the assignee who does the task (引上げ承認).
     """
-    core.complete_task(Task.objects.get(pk=step.task_id), owner=owner, context=driving(proposal))
+    core.complete_task(
+        step.task_id,
+        flow_class=ProposalFlow,
+        process_id=proposal.process_id,
+        owner=owner,
+        context=driving(proposal),
+    )
 
 
 def cancel_process(proposal: Proposal) -> None:
