@@ -56,7 +56,11 @@ class PostgresEngine(Engine):
         params = [norm_q, _pg_match(norm_q), *vis_params, *verify_params]
         with connection.cursor() as cur:
             # One statement: the page, its total, and for each entry on it the first text chunk
-            # with a hit (else chunk 1) with its texts for the snippet.
+            # with a hit (else chunk 1) with its texts for the snippet. The normalised text of
+            # that chunk is its GIN row's: row 1 (chunk 1, with the title) is read for every
+            # entry on the page and nearly always holds the hit; only when it does not are the
+            # entry's further rows looked at (a long text, or a hit in the title only): the
+            # first branch of the UNION ALL that gives a row ends the lateral (LIMIT 1).
             found = _select_by_index(
                 cur,
                 f"""{per_entry},
@@ -65,16 +69,21 @@ class PostgresEngine(Engine):
                     ORDER BY in_title DESC, entry_id DESC LIMIT %s OFFSET %s
                 )
                 SELECT p.entry_id, p.in_title, p.total, e.kind, e.object_id, e.title, x.seq,
-                       s.orig, c.norm
+                       s.orig, x.norm
                 FROM page p JOIN {ENTRY} e ON e.id = p.entry_id
-                CROSS JOIN LATERAL (SELECT COALESCE((
-                    SELECT c.seq FROM {CHUNK} c
-                    WHERE c.id > p.entry_id * {SEQ_SPAN} AND c.id < (p.entry_id + 1) * {SEQ_SPAN}
-                    AND STRPOS(c.norm, %s) > 0 ORDER BY c.id LIMIT 1), 1) AS seq OFFSET 0) x
-                LEFT JOIN {CHUNK} c ON c.id = p.entry_id * {SEQ_SPAN} + x.seq
-                LEFT JOIN {SOURCE} s ON s.id = c.id
+                LEFT JOIN {GIN} g ON g.id = p.entry_id * {SEQ_SPAN} + 1
+                CROSS JOIN LATERAL (
+                    SELECT 1 AS seq, g.norm WHERE STRPOS(g.norm, %s) > 0
+                    UNION ALL (
+                        SELECT c.id - p.entry_id * {SEQ_SPAN}, c.norm FROM {GIN} c
+                        WHERE c.id > p.entry_id * {SEQ_SPAN} + 1
+                        AND c.id < (p.entry_id + 1) * {SEQ_SPAN} AND STRPOS(c.norm, %s) > 0
+                        ORDER BY c.id LIMIT 1)
+                    UNION ALL SELECT 1, g.norm
+                    LIMIT 1) x
+                LEFT JOIN {SOURCE} s ON s.id = p.entry_id * {SEQ_SPAN} + x.seq
                 ORDER BY p.in_title DESC, p.entry_id DESC""",
-                [*params, limit, offset, norm_q],
+                [*params, limit, offset, norm_q, norm_q],
             )
             if found or not offset:
                 total = int(found[0][2]) if found else 0

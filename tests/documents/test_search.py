@@ -289,6 +289,34 @@ def test_long_text_is_chunked_and_hits_across_a_chunk_boundary_are_found():
         assert "<mark>" in page.hits[0].snippet
 
 
+def test_the_snippet_is_from_the_first_text_chunk_with_a_hit_else_the_first_chunk():
+    """A long text: the snippet comes from the first chunk holding the term (here the third),
+    and for a hit in the title only from the start of the text (chunk 1)."""
+    filler = "あいうえお。" * (T.CHUNK_CHARS // 3)  # chunks 1 and 2 without the terms
+    body = filler + "棚田百選の保全について。" + filler
+    index_upsert(
+        kind="document",
+        object_id=7,
+        title="題名に棚田",
+        text=body,
+        owner_unit_id=None,
+        classification="public",
+    )
+    chunks = T.chunks("題名に棚田", body)
+    first = next(c for c in chunks if c.seq > 0 and "百選" in c.norm)
+    assert first.seq >= 3
+    (hit,) = search(q="百選", visible=DOCS).hits
+    assert hit.snippet == T.snippet(first.orig, "百選", first.norm)
+    assert "<mark>百選</mark>" in hit.snippet
+    (title_hit,) = search(q="題名", visible=DOCS).hits
+    assert title_hit.in_title
+    assert title_hit.snippet == T.snippet(chunks[1].orig, "題名", chunks[1].norm)
+    # In the title and in the text: ranked as a title hit, the snippet from the text's hit.
+    (both,) = search(q="棚田", visible=DOCS).hits
+    assert both.in_title
+    assert both.snippet == T.snippet(first.orig, "棚田", first.norm)
+
+
 def test_visibility_limits_results_in_the_same_query():
     entries = corpus(size=60)
     index_replace_all(entries)
