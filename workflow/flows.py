@@ -33,7 +33,6 @@ from django.utils.translation import gettext_lazy as _
 from viewflow import this
 from viewflow.workflow import flow, lock
 
-from directory.selectors import deputy_ids_for
 from workflow.engine.events import ProposalTaskCreated, publish
 from workflow.engine.nodes import RouteHub, RouteJoin, RouteReview, RouteSplit
 from workflow.proposals.models import Proposal, ProposalStep
@@ -142,10 +141,8 @@ class ProposalFlow(flow.Flow):
                     approver_id=step.approver_id,
                     drafter_id=proposal.drafter_id,
                     # Deputies may act on the principal's steps, but a 供覧 is confirmed only by
-                    # its recipient.
-                    deputy_ids=()
-                    if step.kind == ProposalStep.Kind.CIRCULATE
-                    else tuple(deputy_ids_for(step.approver_id)),
+                    # its recipient. Who they are is asked on delivery (``deputy_ids``).
+                    deputies_may_act=step.kind != ProposalStep.Kind.CIRCULATE,
                 )
             )
 

@@ -127,7 +127,7 @@ def test_a_cancellation_is_queued_with_the_change_and_delivered_by_the_worker(ci
             kind="approve",
             approver_id=5,
             drafter_id=6,
-            deputy_ids=(7, 8),
+            deputies_may_act=False,
         ),
         ProposalStopped(
             proposal_id=1, round=1, title="題", drafter_id=2, action="cancelled", recipient_ids=()

@@ -28,12 +28,14 @@ import logging
 import typing
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from django.dispatch import Signal
 from django_tasks import task
 
 from audit.transactions import enqueue_with_change
+from directory.selectors import deputy_ids_for
 
 logger = logging.getLogger(__name__)
 
@@ -71,14 +73,24 @@ class ApprovalEvent:
 @dataclass(frozen=True, kw_only=True)
 class ProposalTaskCreated(ApprovalEvent):
     """A step was reached: its approver has a new task (``kind``: approve, consult, decide,
-    circulate). ``deputy_ids``: people with an active delegation from the approver."""
+    circulate). ``deputies_may_act``: whether the approver's deputies may act on it (not on a
+    供覧, which only its recipient confirms)."""
 
     step_id: int
     task_id: int
     kind: str
     approver_id: int
     drafter_id: int
-    deputy_ids: tuple[int, ...] = ()
+    deputies_may_act: bool = True
+
+    @cached_property
+    def deputy_ids(self) -> tuple[int, ...]:
+        """The people with an active delegation from the approver, asked when the event is
+        delivered (once per delivery, whatever the number of receivers): off the request with
+        external task workers, instead of in every approval's transaction."""
+        if not self.deputies_may_act:
+            return ()
+        return tuple(deputy_ids_for(self.approver_id))
 
 
 def task_subject(step_id: int) -> str:
