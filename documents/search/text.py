@@ -75,6 +75,30 @@ def _odd_or_space() -> frozenset[str]:
 _SPACE_RUN = re.compile(r"\s\s")
 
 
+@functools.cache
+def _reshaping_pattern() -> re.Pattern[str]:
+    """Matches where normalised and original offsets may stop being equal: a reshaping
+    character of the Basic Multilingual Plane, any character beyond it, or a whitespace run.
+
+    The same test as ``_reshaping().isdisjoint(text)`` plus ``_SPACE_RUN``, except that every
+    astral character counts (a few are reshaping; taking them all keeps the character class to
+    BMP ranges, which ``re`` tests with a bitmap). ~2.5 µs for 150 characters instead of ~6: a
+    frozenset lookup makes a string object per CJK character.
+    """
+    points = sorted(ord(c) for c in _reshaping() if ord(c) < 0x10000)
+    ranges: list[tuple[int, int]] = []
+    for cp in points:
+        if ranges and cp == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], cp)
+        else:
+            ranges.append((cp, cp))
+    members = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+    return re.compile(f"[{members}\U00010000-\U0010ffff]" + r"|\s\s")
+
+
 def normalize(text: str) -> str:
     """NFKC + case folding, invisible characters dropped, whitespace runs made one space.
 
@@ -242,7 +266,7 @@ def _find(orig: str, norm_q: str, norm: str) -> tuple[int, int] | None:
         return None
     end = at + len(norm_q)
     prefix = orig[: end + 1]
-    if _reshaping().isdisjoint(prefix) and not _SPACE_RUN.search(prefix):
+    if not _reshaping_pattern().search(prefix):
         return at, end  # offsets coincide up to the end of the hit
     # Map offsets only in a window around the hit: piecewise normalisation is a Python loop per
     # character. If the text shrank a lot before the hit (collapsed spaces), the window misses:

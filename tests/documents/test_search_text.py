@@ -78,3 +78,22 @@ def test_snippet_marks_the_original_characters_after_reshaping_ones():
     orig = "㈱ｶﾞｲﾄﾞ社の  ﾊﾟﾝﾌ\u200bﾚｯﾄ改訂<案>"
     html = T.snippet(orig, T.normalize_query("パンフレット"))
     assert "<mark>ﾊﾟﾝﾌ\u200bﾚｯﾄ</mark>改訂&lt;案&gt;" in html
+
+
+def test_the_fast_offset_test_agrees_with_the_reshaping_characters():
+    """``_find`` takes offsets as they are when ``_reshaping_pattern`` finds nothing: it must
+    find every reshaping character and whitespace run that the character set does."""
+    pattern = T._reshaping_pattern()
+    for text in _texts(2000):
+        expected = not T._reshaping().isdisjoint(text) or bool(T._SPACE_RUN.search(text))
+        assert bool(pattern.search(text)) == expected, repr(text)
+    for char in sorted(T._reshaping()):
+        assert pattern.search(f"予算{char}"), repr(char)
+    assert pattern.search("𠮷野家")  # beyond the BMP: always mapped (exactly) by the slow path
+    assert not pattern.search("令和８年度予算（案）について、ＩＣＴ推進課が説明した。\n改行")
+
+
+def test_snippet_after_a_character_beyond_the_bmp():
+    orig = "𠮷野家と㈱ｶﾞｲﾄﾞの予算"
+    assert "<mark>予算</mark>" in T.snippet(orig, "予算")
+    assert "<mark>𠮷野家</mark>" in T.snippet("𠮷野家の予算", "𠮷野家")
