@@ -265,9 +265,16 @@ def _find(orig: str, norm_q: str, norm: str) -> tuple[int, int] | None:
     if at < 0:
         return None
     end = at + len(norm_q)
-    prefix = orig[: end + 1]
-    if not _reshaping_pattern().search(prefix):
+    first = _reshaping_pattern().search(orig, 0, end + 1)
+    if first is None:
         return at, end  # offsets coincide up to the end of the hit
+    # Offsets still coincide before the first character that may reshape, and at the head of
+    # its group (one earlier: it may compose with the character before it).
+    known = min(at, max(0, first.start() - 1))
+    if end - known <= NEAR_HIT:
+        hit = _find_from(orig, norm, known, at, end)
+        if hit is not None:
+            return hit
     # Map offsets only in a window around the hit: piecewise normalisation is a Python loop per
     # character. If the text shrank a lot before the hit (collapsed spaces), the window misses:
     # map it all then.
@@ -284,3 +291,28 @@ def _find(orig: str, norm_q: str, norm: str) -> tuple[int, int] | None:
             tail = next((s for s in starts[stop:] if s > starts[stop - 1]), len(window))
             return left + starts[found], left + tail
     return None
+
+
+NEAR_HIT = 200  # up to this many characters from the last known offset to the hit's end
+
+
+def _find_from(orig: str, norm: str, known: int, at: int, end: int) -> tuple[int, int] | None:
+    """The hit [at, end) of ``norm`` in original offsets, mapping ``orig`` from ``known``, an
+    offset equal in both, over a short stretch: no search, the position is known. None when the
+    stretch does not reproduce ``norm`` through one character past the hit (the original text
+    grew more than the stretch allows, or the cut split a group): the caller maps more then."""
+    # The original grows against the normalised text only at reshaping characters and runs of
+    # whitespace (a half-width voicing mark, an invisible character, a collapsed space): allow
+    # two characters for each one before the hit, and a margin. The check below decides.
+    grown = len(_reshaping_pattern().findall(orig, known, end + 16))
+    right = end + 16 + 2 * grown
+    mapped = _norm_map(orig[known:right])
+    if mapped is None:
+        return None
+    piece, starts = mapped
+    stop = end - known
+    whole = right >= len(orig)  # nothing cut off at the right
+    if piece[: stop + 1] != norm[known : end + 1] or (len(piece) <= stop and not whole):
+        return None
+    tail = next((s for s in starts[stop:] if s > starts[stop - 1]), len(orig) - known)
+    return known + starts[at - known], known + tail

@@ -97,3 +97,40 @@ def test_snippet_after_a_character_beyond_the_bmp():
     orig = "𠮷野家と㈱ｶﾞｲﾄﾞの予算"
     assert "<mark>予算</mark>" in T.snippet(orig, "予算")
     assert "<mark>𠮷野家</mark>" in T.snippet("𠮷野家の予算", "𠮷野家")
+
+
+def _reference_find(text: str, norm_q: str) -> tuple[int, int] | None:
+    mapped = _reference(text)
+    if mapped is None:
+        return None
+    norm, starts = mapped
+    found = norm.find(norm_q)
+    if found < 0:
+        return None
+    stop = found + len(norm_q)
+    tail = next((s for s in starts[stop:] if s > starts[stop - 1]), len(text))
+    return starts[found], tail
+
+
+def test_find_gives_the_original_offsets_of_the_first_hit():
+    """Every way ``_find`` takes (offsets as they are, a short stretch from the last offset
+    known to be equal, a window, the whole text) gives what mapping group by group gives."""
+    rng = random.Random(5)
+    checked = 0
+    for text in _texts(3000, seed=11):
+        norm = T.normalize(text)
+        if len(norm) < 2 or _reference(text) is None:
+            continue
+        for _ in range(3):
+            start = rng.randrange(len(norm) - 1)
+            norm_q = norm[start : start + rng.randint(2, 6)].strip()
+            if len(norm_q) < 2:
+                continue
+            assert T._find(text, norm_q, norm) == _reference_find(text, norm_q), (text, norm_q)
+            checked += 1
+    assert checked > 3000
+    # Long texts: the hit far from the start, reshaping characters before it or not.
+    for prefix in ["予算" * 300, "ｶﾞ" * 300, "㍻" * 300, "  " * 300, "ｶﾞ" + "予算" * 300]:
+        text = prefix + "市民の声ﾊﾟﾝﾌ"
+        assert T._find(text, "市民の声", T.normalize(text)) == _reference_find(text, "市民の声")
+        assert T._find(text, "の声パ", T.normalize(text)) == _reference_find(text, "の声パ")
