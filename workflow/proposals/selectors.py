@@ -113,9 +113,9 @@ def proposal_route_values(proposal: Proposal) -> list[dict[str, Any]]:
 def proposal_reviewers(proposal: Proposal) -> dict[str, list[str]]:
     """The drafter's optional reviewers by username: ``{"approve": [...], "consult": [...]}``."""
     reviewers: dict[str, list[str]] = {"approve": [], "consult": []}
-    rows = ProposalReviewer.objects.filter(proposal=proposal).select_related("person__user")
-    for row in rows.order_by("kind", "position", "id"):
-        reviewers[row.kind].append(row.person.username)
+    rows = ProposalReviewer.objects.filter(proposal=proposal).order_by("kind", "position", "id")
+    for kind, username in rows.values_list("kind", "person__user__username"):
+        reviewers[kind].append(username)
     return reviewers
 
 
@@ -177,8 +177,9 @@ def task_list_for_user(*, user: Any) -> list[tuple[ProposalStep, Any]]:
 
 def task_get(*, task_id: int) -> ProposalStep:
     """A step by id; raises NotFound. Who may act on it is the service's business (403)."""
-    # Only its ids are used: the service locks the proposal and reads the step again.
-    step = ProposalStep.objects.only("pk", "proposal_id").filter(pk=task_id).first()
+    # Only its ids are used: the service locks the proposal and reads the step again. No
+    # ordering: the model's default one joined the proposal table for a single row.
+    step = ProposalStep.objects.only("pk", "proposal_id").filter(pk=task_id).order_by().first()
     if step is None:
         raise NotFound(_not_found())
     return step
