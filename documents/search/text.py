@@ -78,12 +78,15 @@ _SPACE_RUN = re.compile(r"\s\s")
 @functools.cache
 def _reshaping_pattern() -> re.Pattern[str]:
     """Matches where normalised and original offsets may stop being equal: a reshaping
-    character of the Basic Multilingual Plane, any character beyond it, or a whitespace run.
+    character of the Basic Multilingual Plane, conjoining Hangul jamo, any character beyond the
+    BMP, or a whitespace run.
 
-    The same test as ``_reshaping().isdisjoint(text)`` plus ``_SPACE_RUN``, except that every
-    astral character counts (a few are reshaping; taking them all keeps the character class to
-    BMP ranges, which ``re`` tests with a bitmap). ~2.5 µs for 150 characters instead of ~6: a
-    frozenset lookup makes a string object per CJK character.
+    The same test as ``_reshaping().isdisjoint(text)`` plus ``_SPACE_RUN``, with two more:
+    conjoining jamo compose with each other without being marks (before, a hit after them was
+    highlighted off by their number; now such a snippet has no highlight), and every astral
+    character counts (a few are reshaping; taking them all keeps the class to BMP ranges, which
+    ``re`` tests with a bitmap). ~2.5 µs for 150 characters instead of ~6: a frozenset lookup
+    makes a string object per CJK character.
     """
     points = sorted(ord(c) for c in _reshaping() if ord(c) < 0x10000)
     ranges: list[tuple[int, int]] = []
@@ -96,7 +99,9 @@ def _reshaping_pattern() -> re.Pattern[str]:
         re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
         for a, b in ranges
     )
-    return re.compile(f"[{members}\U00010000-\U0010ffff]" + r"|\s\s")
+    # Conjoining Hangul jamo compose with each other without being marks (ᄀ + ᅡ = 가).
+    jamo = "\u1100-\u11ff\ua960-\ua97f\ud7b0-\ud7ff"
+    return re.compile(f"[{members}{jamo}\U00010000-\U0010ffff]" + r"|\s\s")
 
 
 def normalize(text: str) -> str:

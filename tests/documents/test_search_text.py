@@ -85,12 +85,19 @@ def test_the_fast_offset_test_agrees_with_the_reshaping_characters():
     find every reshaping character and whitespace run that the character set does."""
     pattern = T._reshaping_pattern()
     for text in _texts(2000):
-        expected = not T._reshaping().isdisjoint(text) or bool(T._SPACE_RUN.search(text))
+        jamo = any("\u1100" <= c <= "\u11ff" for c in text)
+        expected = not T._reshaping().isdisjoint(text) or bool(T._SPACE_RUN.search(text)) or jamo
         assert bool(pattern.search(text)) == expected, repr(text)
     for char in sorted(T._reshaping()):
         assert pattern.search(f"予算{char}"), repr(char)
     assert pattern.search("𠮷野家")  # beyond the BMP: always mapped (exactly) by the slow path
     assert not pattern.search("令和８年度予算（案）について、ＩＣＴ推進課が説明した。\n改行")
+
+
+def test_snippet_after_conjoining_jamo_never_marks_the_wrong_characters():
+    orig = "\u1100\u1161予算です"  # ᄀ + ᅡ normalise to one character, 가
+    assert T._find(orig, "予算", T.normalize(orig)) in {None, (2, 4)}
+    assert "<mark>ᅡ予</mark>" not in T.snippet(orig, "予算")
 
 
 def test_snippet_after_a_character_beyond_the_bmp():
