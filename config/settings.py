@@ -143,6 +143,11 @@ if database_url := _env("DATABASE_URL"):
         _options = DATABASES["default"].setdefault("OPTIONS", {})
         if (_pool_size := int(_env("DB_POOL_SIZE", "10"))) > 0:
             _options["pool"] = {"min_size": 1, "max_size": _pool_size, "timeout": 10}
+            # Each pooled connection is its own server session, so it may keep prepared
+            # statements: the full-text search runs as one, planned once per connection
+            # (docs/search.md). Django's other queries use a cursor that never prepares.
+            # Not behind pgbouncer in transaction mode (KAIRAN_DB_POOL_SIZE=0).
+            _options.setdefault("prepare_threshold", 5)
         else:
             DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:

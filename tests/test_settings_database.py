@@ -18,7 +18,7 @@ PROBE = (
     "import django, json; django.setup(); from django.conf import settings;"
     "db = settings.DATABASES['default'];"
     "print(json.dumps([db['OPTIONS'].get('pool'), db['CONN_MAX_AGE'],"
-    " db.get('CONN_HEALTH_CHECKS', False)]))"
+    " db.get('CONN_HEALTH_CHECKS', False), db['OPTIONS'].get('prepare_threshold')]))"
 )
 URL = "postgres://someone:secret@127.0.0.1:5432/kairan"  # settings only: nothing connects
 
@@ -39,18 +39,25 @@ def _probe(tmp_path: Path, **env: str) -> list:
 
 
 def test_a_pool_of_ten_by_default(tmp_path):
-    pool, conn_max_age, _checks = _probe(tmp_path)
+    pool, conn_max_age, _checks, _prepare = _probe(tmp_path)
     assert pool["max_size"] == 10
     assert conn_max_age == 0
 
 
+def test_pooled_connections_may_keep_prepared_statements_and_unpooled_ones_do_not(tmp_path):
+    """The search runs as a prepared statement only where each connection is its own server
+    session (the pool), never behind pgbouncer's transaction mode (pool size 0)."""
+    assert _probe(tmp_path)[3] == 5
+    assert _probe(tmp_path, KAIRAN_DB_POOL_SIZE="0")[3] is None
+
+
 def test_pool_size_from_the_environment(tmp_path):
-    pool, _age, _checks = _probe(tmp_path, KAIRAN_DB_POOL_SIZE="3")
+    pool, _age, _checks, _prepare = _probe(tmp_path, KAIRAN_DB_POOL_SIZE="3")
     assert pool["max_size"] == 3
 
 
 def test_pool_size_zero_means_a_connection_per_request(tmp_path):
-    pool, conn_max_age, checks = _probe(tmp_path, KAIRAN_DB_POOL_SIZE="0")
+    pool, conn_max_age, checks, _prepare = _probe(tmp_path, KAIRAN_DB_POOL_SIZE="0")
     assert pool is None
     assert conn_max_age == 0
     assert checks is True
